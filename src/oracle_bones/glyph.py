@@ -1,0 +1,233 @@
+"""Glyph normalisation: any picture of a glyph -> the model's input tensor.
+
+One path for training, evaluation and serving, so the model always sees the same kind of
+picture: grey, ink high, cropped to the ink, centred in a square with a margin, fixed size.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+INPUT_SIZE = 64
+MARGIN = 0.08  # of the glyph's longer side, on each side
+MAX_PIXELS = 50_000_000  # a 6,000 x 6,000 photo passes; a 40,000 x 40,000 bomb does not
+MAX_BYTES = 50 * 1024 * 1024
+WORK_SIDE = 512  # big pictures are reduced to this before any per-pixel work
+MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1 grey scale)
+INK_LEVEL = 0.35  # after contrast stretch, what counts as ink when cropping
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for decoders that bypass ours
+
+
+class GlyphError(ValueError):
+    """The input cannot be turned into a glyph."""
+
+
+class EmptyDrawing(GlyphError):
+    """The picture holds no ink: an empty canvas, a blank page."""
+
+
+class InvalidImage(GlyphError):
+    """The input is not a decodable image, or is too large to decode safely."""
+
+
+def to_tensor(image: Any, size: int = INPUT_SIZE) -> torch.Tensor:
+    """Normalise any glyph input to a float tensor (1, size, size), ink 1.0, paper 0.0."""
+    return torch.from_numpy(full_contrast(resize(square_glyph(image), size)))[None]
+
+
+def full_contrast(ink: np.ndarray) -> np.ndarray:
+    """Scale so the darkest stroke is 1.0: thin lines shrunk from a big canvas stay visible."""
+    return ink / max(float(ink.max()), 1e-6)
+
+
+def square_glyph(image: Any) -> np.ndarray:
+    """The glyph cropped to its ink and centred in a square with a margin (float32, ink high).
+
+    Kept at working resolution (at most WORK_SIDE) so pen re-drawing can use the detail.
+    """
+    ink = ink_map(image)
+    ys, xs = np.nonzero(ink > INK_LEVEL)
+    if len(ys) == 0:
+        raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = ink.shape
+    side = max(h, w) + 2 * max(1, round(MARGIN * max(h, w)))
+    out = np.zeros((side, side), np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top : top + h, left : left + w] = ink
+    return out
+
+
+def resize(ink: np.ndarray, size: int) -> np.ndarray:
+    """Area-averaged resize of a float image (keeps thin strokes visible when shrinking)."""
+    if ink.shape == (size, size):
+        return ink.astype(np.float32, copy=False)
+    img = Image.fromarray(ink.astype(np.float32), mode="F")
+    method = Image.Resampling.BOX if ink.shape[0] > size else Image.Resampling.BILINEAR
+    return np.asarray(img.resize((size, size), method), dtype=np.float32).clip(0.0, 1.0)
+
+
+def ink_map(image: Any) -> np.ndarray:
+    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink."""
+    grey = grey_array(image)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    paper = float(np.median(border))
+    if paper < 0.5:  # light ink on a dark ground, such as a rubbing
+        grey, paper = 1.0 - grey, 1.0 - paper
+    darkest = float(np.percentile(grey, 0.5))
+    if paper - darkest < MIN_CONTRAST:
+        raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
+    return ((paper - grey) / (paper - darkest)).clip(0.0, 1.0).astype(np.float32)
+
+
+def grey_array(image: Any) -> np.ndarray:
+    """Any supported input -> float32 grey in [0, 1], transparency composited onto white."""
+    if isinstance(image, dict):
+        return _sketchpad(image)
+    if isinstance(image, np.ndarray):
+        return _array_grey(image)
+    if isinstance(image, torch.Tensor):
+        return _array_grey(image.detach().cpu().numpy())
+    if not isinstance(image, Image.Image):
+        image = open_image(image)
+    return _pil_grey(image)
+
+
+def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
+    """Decode a path, bytes or file object safely: the size is checked before decoding."""
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+        elif isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if path.stat().st_size > MAX_BYTES:
+                raise InvalidImage(f"{path.name}: file larger than {MAX_BYTES >> 20} MB.")
+            data = path.read_bytes()
+        elif hasattr(source, "read"):
+            data = source.read(MAX_BYTES + 1)
+        else:
+            raise InvalidImage(f"Unsupported input type: {type(source).__name__}.")
+    except OSError as e:
+        raise InvalidImage(f"Cannot read the file: {e.strerror or e}.") from e
+    if not data:
+        raise InvalidImage("The file is empty.")
+    if len(data) > MAX_BYTES:
+        raise InvalidImage(f"File larger than {MAX_BYTES >> 20} MB.")
+    if data.lstrip()[:5] in (b"<?xml", b"<svg ") or b"<svg" in data[:512]:
+        raise InvalidImage("SVG is not supported: export the drawing as PNG or JPEG.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size  # read from the header; nothing decoded yet
+            if w * h > MAX_PIXELS:
+                raise InvalidImage(f"Image too large ({w} x {h} pixels); the limit is 50 megapixels.")
+            if img.format == "JPEG":
+                img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at reduced scale: fast
+            img.load()
+            return ImageOps.exif_transpose(img)
+    except InvalidImage:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise InvalidImage(f"Not a readable image: {e}") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:  # truncated or corrupt data
+        raise InvalidImage(f"The image file is damaged or truncated: {e}") from e
+
+
+def _pil_grey(img: Image.Image) -> np.ndarray:
+    if max(img.size) > WORK_SIDE:
+        img = img.copy()
+        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return _array_grey(np.asarray(img))
+    if img.mode == "CMYK":
+        img = img.convert("RGB")
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+    return _composite(rgba)
+
+
+def _array_grey(arr: np.ndarray) -> np.ndarray:
+    """numpy input: (H, W), (H, W, 1|2|3|4), bool, uint8/uint16 or float in [0, 1]."""
+    arr = np.asarray(arr)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 2, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # channels-first (a tensor)
+    if arr.ndim not in (2, 3) or min(arr.shape[:2]) < 1 or arr.size == 0:
+        raise InvalidImage(f"Expected an image array (H, W[, C]); got shape {arr.shape}.")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise InvalidImage(f"Image too large ({arr.shape[1]} x {arr.shape[0]} pixels).")
+    if arr.dtype == bool:
+        a = arr.astype(np.float32)
+    elif np.issubdtype(arr.dtype, np.integer):
+        top = 255.0 if arr.max(initial=0) <= 255 else float(np.iinfo(arr.dtype).max)
+        a = arr.astype(np.float32) / top
+    else:
+        a = np.nan_to_num(arr.astype(np.float32))
+        hi = float(a.max(initial=0.0))
+        a = a / hi if hi > 1.0 else a
+    if a.ndim == 2:
+        a = a[..., None]
+    if max(a.shape[:2]) > WORK_SIDE:
+        step = int(np.ceil(max(a.shape[:2]) / WORK_SIDE))
+        a = a[::step, ::step]
+    channels = a.shape[-1]
+    if channels == 1:
+        return a[..., 0]
+    if channels == 2:  # grey + alpha
+        return _composite(np.concatenate([a[..., :1].repeat(3, -1), a[..., 1:]], -1))
+    if channels == 3:
+        return _luma(a)
+    return _composite(a[..., :4])
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+
+
+def _composite(rgba: np.ndarray) -> np.ndarray:
+    """RGBA in [0, 1] -> grey on white paper."""
+    alpha = rgba[..., 3]
+    return _luma(rgba) * alpha + (1.0 - alpha)
+
+
+def _sketchpad(value: dict) -> np.ndarray:
+    """A Gradio ImageEditor/Sketchpad value: composite, else background plus layers."""
+    if value.get("composite") is not None:
+        return grey_array(value["composite"])
+    parts = [value.get("background"), *(value.get("layers") or [])]
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        raise EmptyDrawing("The canvas is empty: draw a glyph first.")
+    base = _rgba(parts[0])
+    for layer in parts[1:]:
+        top = _rgba(layer)
+        if top.shape != base.shape:
+            continue
+        alpha = top[..., 3:]
+        base = np.concatenate(
+            [top[..., :3] * alpha + base[..., :3] * (1 - alpha), np.maximum(alpha, base[..., 3:])],
+            -1,
+        )
+    return _composite(base)
+
+
+def _rgba(part: Any) -> np.ndarray:
+    img = part if isinstance(part, Image.Image) else None
+    if isinstance(part, np.ndarray):
+        arr = part.astype(np.float32) / (255.0 if part.dtype != np.float32 else 1.0)
+        if arr.ndim == 2:
+            arr = arr[..., None].repeat(3, -1)
+        if arr.shape[-1] == 3:
+            arr = np.concatenate([arr, np.ones_like(arr[..., :1])], -1)
+        return arr
+    if img is None:
+        img = open_image(part)
+    return np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0

@@ -1,0 +1,122 @@
+"""Every Hugging Face Hub call the project makes, each bounded in time.
+
+huggingface_hub retries with back-off and some of its requests carry no timeout, so a Hub that
+accepts connections and never answers can hold a call for minutes. Each call here runs in a
+daemon thread with a deadline; past it the caller gets `HubUnavailable` and moves on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PULL_TIMEOUT_S = float(os.environ.get("OBS_HUB_TIMEOUT", "10"))
+PUSH_TIMEOUT_S = float(os.environ.get("OBS_HUB_PUSH_TIMEOUT", "900"))
+MODEL_FILES = ["config.json", "model.safetensors", "README.md"]
+
+
+class HubUnavailable(RuntimeError):
+    """The Hub could not be reached, refused the request, or did not answer in time."""
+
+
+def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
+    """Run `fn` with a deadline; any failure becomes a one-line `HubUnavailable`."""
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = fn()
+        except BaseException as e:  # handed to the caller's thread below
+            result["error"] = e
+
+    worker = threading.Thread(target=target, daemon=True, name=f"hub: {what}")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise HubUnavailable(f"{what}: no answer from {endpoint()} within {timeout:.0f} s")
+    if "error" in result:
+        err = result["error"]
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        raise HubUnavailable(f"{what}: {describe(err)}") from err  # type: ignore[arg-type]
+    return result["value"]  # type: ignore[return-value]
+
+
+def describe(err: BaseException) -> str:
+    """A short reason a person can act on."""
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+    )
+
+    if isinstance(err, RepositoryNotFoundError):
+        return "no such repository (or it is private and no token was given)"
+    if isinstance(err, EntryNotFoundError):
+        return "the repository lacks a required file"
+    if isinstance(err, OfflineModeIsEnabled):
+        return "offline mode is on (HF_HUB_OFFLINE=1)"
+    if isinstance(err, LocalEntryNotFoundError):
+        return f"cannot reach {endpoint()} and nothing is cached"
+    if isinstance(err, HfHubHTTPError) and err.response is not None:
+        return f"HTTP {err.response.status_code} from {endpoint()}"
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+
+
+def endpoint() -> str:
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
+
+
+def offline() -> bool:
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_OFFLINE
+
+
+def download_model(repo_id: str, timeout: float = PULL_TIMEOUT_S) -> Path:
+    """The model folder (config, safetensors weights, card) from the Hub or its cache."""
+    from huggingface_hub import snapshot_download
+
+    if offline():
+        raise HubUnavailable(f"{repo_id}: offline mode is on (HF_HUB_OFFLINE=1)")
+    return Path(
+        bounded(
+            lambda: snapshot_download(repo_id, allow_patterns=MODEL_FILES),
+            timeout,
+            f"downloading {repo_id}",
+        )
+    )
+
+
+def push_folder(folder: Path, repo_id: str, repo_type: str, message: str) -> str:
+    """Create the repo if needed and upload `folder`; returns the commit URL."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+
+    def push() -> str:
+        api.create_repo(repo_id, repo_type=repo_type, exist_ok=True)
+        return api.upload_folder(
+            folder_path=str(folder), repo_id=repo_id, repo_type=repo_type, commit_message=message
+        ).commit_url
+
+    return bounded(push, PUSH_TIMEOUT_S, f"pushing {folder} to {repo_id}")
+
+
+def check_token() -> None:
+    """Fail early with a clear message rather than deep inside an upload."""
+    from huggingface_hub import get_token
+
+    if not get_token():
+        raise HubUnavailable(
+            "No Hugging Face token: run `hf auth login` or set HF_TOKEN before pushing."
+        )

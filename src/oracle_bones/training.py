@@ -1,0 +1,199 @@
+"""The training loop behind `train.py`: accelerate for devices, one checkpoint per epoch.
+
+Every epoch's shuffle and augmentation draw from a generator seeded by (seed, epoch), so a run
+resumed from a checkpoint ends where an uninterrupted run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import model as model_io
+from .augment import Augment
+from .dataset import load, to_tensors
+from .evaluate import evaluate, standardise
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "build/dataset"  # built by `build-dataset`, or a Hub repo id
+    arch: str = model_io.DEFAULT_ARCH  # any timm name, or seed-cnn (the 2022 baseline)
+    pretrained: bool = False  # ImageNet weights, when the Hub answers
+    epochs: int = 18
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 0.05
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    seed: int = 0
+    out: str = "build/model"  # the best model folder, timm Hub format
+    checkpoint: str = "build/checkpoint.pt"  # local only; never shipped
+    logdir: str = "runs"
+    cache_dir: str = "build/cache"
+    resume: bool = False
+    baseline: str = "build/seed-cnn"  # a seed-cnn model folder, for the card's comparison
+    limit_classes: int = 0  # >0: train on the first N test classes only (smoke tests)
+    mixed_precision: str = "no"  # "fp16" / "bf16" on a GPU
+    augment: Augment = field(default_factory=Augment)
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train, keep the best epoch by held-out accuracy, return its metrics."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    acc = Accelerator(mixed_precision=cfg.mixed_precision)
+    set_seed(cfg.seed)
+    data = load(cfg.dataset)
+    names = data["train"].features["label"].names
+    train_t = to_tensors(data["train"], Path(cfg.cache_dir))
+    test_t = to_tensors(data["test"], Path(cfg.cache_dir))
+    if cfg.limit_classes:
+        train_t, test_t, names = _subset(train_t, test_t, names, cfg.limit_classes)
+
+    net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_t.labels) / (cfg.batch_size * acc.num_processes))
+    total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warm, total))
+    net, opt, sched = acc.prepare(net, opt, sched)
+
+    start, best, history = 0, {"score": -1.0}, []
+    ckpt = Path(cfg.checkpoint)
+    if cfg.resume and ckpt.exists():
+        start, best, history = _load_checkpoint(ckpt, acc, net, opt, sched)
+        acc.print(f"Resumed from {ckpt} after epoch {start} (best so far {best['score']:.3f})")
+    writer = _writer(cfg, acc)
+    for epoch in range(start, cfg.epochs):
+        t0 = time.time()
+        loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch)
+        metrics = evaluate(acc.unwrap_model(net), _on(test_t, acc.device))
+        score = (metrics["test"]["top1"] + metrics["test_pen"]["top1"]) / 2
+        row = {"epoch": epoch + 1, "loss": loss, "lr": sched.get_last_lr()[0], "seconds": time.time() - t0,
+               **{f"{s}_{k}": v for s in ("test", "test_pen") for k, v in metrics[s].items()}}  # fmt: skip
+        history.append(row)
+        acc.print(json.dumps(row))
+        if writer:
+            for k, v in row.items():
+                writer.add_scalar(k, v, epoch + 1)
+        if acc.is_main_process:
+            if score > best["score"]:
+                best = {"score": score, "epoch": epoch + 1, **metrics}
+                _save_model(cfg, acc.unwrap_model(net), names, best, history)
+            _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
+        acc.wait_for_everyone()
+    if writer:
+        writer.close()
+    return best
+
+
+def _epoch(cfg, acc, net, opt, sched, data, epoch: int) -> float:
+    """One pass over the shuffled training set; each process takes its share of each batch."""
+    net.train()
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+    order = torch.randperm(len(data.labels), generator=g)
+    step = cfg.batch_size * acc.num_processes
+    total, n = 0.0, 0
+    bar = tqdm(range(0, len(order), step), desc=f"epoch {epoch + 1}/{cfg.epochs}",
+               disable=not acc.is_local_main_process, leave=False)  # fmt: skip
+    for i in bar:
+        ix = order[i : i + step][acc.process_index :: acc.num_processes]
+        ink = data.ink[ix].to(acc.device).float() / 255.0
+        dist = data.distance[ix].to(acc.device).float()
+        x = standardise(cfg.augment(ink, dist, g))
+        y = data.labels[ix].to(acc.device)
+        with acc.autocast():
+            loss = F.cross_entropy(net(x), y, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        acc.backward(loss)
+        opt.step()
+        sched.step()
+        total, n = total + loss.item() * len(ix), n + len(ix)
+        bar.set_postfix(loss=f"{total / n:.3f}")
+    return total / max(n, 1)
+
+
+def _lr_factor(step: int, warm: int, total: int) -> float:
+    """Linear warm-up, then cosine decay to zero."""
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+
+def _pretrained_ok(cfg: TrainConfig) -> bool:
+    """ImageNet weights only when asked and the Hub answers; otherwise say so and start fresh."""
+    if not cfg.pretrained or cfg.arch == "seed-cnn":
+        return False
+    from .hub import HubUnavailable, bounded
+
+    try:
+        bounded(lambda: model_io.create(cfg.arch, 1, pretrained=True), 60, "ImageNet weights")
+        return True
+    except HubUnavailable as e:
+        print(f"--pretrained: {e}. Training from scratch instead.")
+        return False
+
+
+def _subset(train_t, test_t, names, n: int):
+    """The first n classes of `test`, for quick runs: both splits keep only those classes."""
+    keep = test_t.labels.unique()[:n]
+    remap = torch.full((len(names),), -1, dtype=torch.int64)
+    remap[keep] = torch.arange(len(keep))
+
+    def take(t):
+        m = remap[t.labels] >= 0
+        return type(t)(t.ink[m], t.distance[m], remap[t.labels[m]])
+
+    return take(train_t), take(test_t), [names[i] for i in keep.tolist()]
+
+
+def _on(t, device):
+    return type(t)(t.ink.to(device), t.distance.to(device), t.labels.to(device))
+
+
+def _writer(cfg: TrainConfig, acc):
+    if not (cfg.logdir and acc.is_main_process):
+        return None
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(cfg.logdir)
+
+
+def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: list[dict]) -> None:
+    from .cards import render_model_card
+
+    extra = {"training": {k: v for k, v in asdict(cfg).items() if k != "augment"},
+             "metrics": {k: best[k] for k in ("epoch", "n", "test", "test_pen")}}  # fmt: skip
+    card_metrics = {**extra["metrics"], "training": extra["training"]}
+    card = render_model_card(cfg.arch, names, card_metrics, cfg.dataset, Path(cfg.baseline))
+    model_io.save(net, names, Path(cfg.out), card=card, extra=extra)
+
+
+def _save_checkpoint(path: Path, acc, net, opt, sched, epoch: int, best: dict, history) -> None:
+    """Everything needed to continue, written to a temporary file and renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {"model": acc.unwrap_model(net).state_dict(), "opt": opt.state_dict(),
+         "sched": sched.state_dict(), "epoch": epoch, "best": best, "history": history},
+        tmp,
+    )  # fmt: skip
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, acc, net, opt, sched):
+    """Our own checkpoint, written locally by `_save_checkpoint` (weights_only: no code runs)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    acc.unwrap_model(net).load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    sched.load_state_dict(state["sched"])
+    return state["epoch"], state["best"], state["history"]

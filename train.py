@@ -1,0 +1,55 @@
+"""Fine-tune a timm backbone on the oracle bone dataset.
+
+    python train.py                                   # the bundled model's recipe
+    python train.py --arch seed-cnn --out build/seed-cnn --epochs 30   # the 2022 baseline
+    accelerate launch train.py --mixed-precision bf16 # one or several GPUs
+    python train.py --resume                          # continue after an interruption
+    python train.py --push-to-hub USER/REPO           # then upload the best model folder
+
+Every option is a field of `oracle_bones.training.TrainConfig`; the defaults are the recipe.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+
+from oracle_bones.training import TrainConfig, train
+
+
+def parse_args() -> tuple[TrainConfig, str | None]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "augment":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="upload the best model folder")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)")
+    args = vars(parser.parse_args())
+    push, threads = args.pop("push_to_hub"), args.pop("threads")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return TrainConfig(**args), push
+
+
+def main() -> int:
+    cfg, push = parse_args()
+    best = train(cfg)
+    print(json.dumps({k: best.get(k) for k in ("epoch", "test", "test_pen")}))
+    if push and int(os.environ.get("RANK", "0")) == 0:
+        from oracle_bones.publish import push_model
+
+        print(push_model(cfg.out, push))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
