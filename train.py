@@ -19,7 +19,9 @@ from oracle_bones.training import TrainConfig, train
 
 
 def parse_args() -> tuple[TrainConfig, str | None]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for f in dataclasses.fields(TrainConfig):
         if f.name == "augment":
             continue
@@ -30,7 +32,9 @@ def parse_args() -> tuple[TrainConfig, str | None]:
             kind = {"int": int, "float": float}.get(str(f.type), str)
             parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", help="upload the best model folder")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: torch's choice)"
+    )
     args = vars(parser.parse_args())
     push, threads = args.pop("push_to_hub"), args.pop("threads")
     if threads:

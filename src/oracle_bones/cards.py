@@ -26,9 +26,7 @@ def render_dataset_card(stats: Any) -> str:
     from .sources import SOURCES
 
     images = stats.images
-    totals = {
-        split: sum(images[s][split] for s in stats.sources) for split in ("train", "test")
-    }
+    totals = {split: sum(images[s][split] for s in stats.sources) for split in ("train", "test")}
     n = totals["train"] + totals["test"]
     size = "1K<n<10K" if n < 10_000 else "10K<n<100K"
     licences = {SOURCES[s].licence_id for s in stats.sources}
@@ -43,7 +41,9 @@ def render_dataset_card(stats: Any) -> str:
     )
 
 
-def render_model_card(arch: str, labels: list[str], metrics: dict, dataset: str, baseline: Path | None = None) -> str:
+def render_model_card(
+    arch: str, labels: list[str], metrics: dict, dataset: str, baseline: Path | None = None
+) -> str:
     """The model card; `baseline` is a seed-cnn model folder whose config holds its metrics."""
     import json
 
@@ -56,8 +56,15 @@ def render_model_card(arch: str, labels: list[str], metrics: dict, dataset: str,
     training = metrics.get("training") or {}
     return render(
         "model_card.md",
-        name=DEFAULT_MODEL_REPO.split("/")[-1], arch=arch, num_classes=len(labels), size=INPUT_SIZE,
-        metrics={**metrics, "test_n": metrics.get("n", 392)}, baseline=base, dataset=dataset,
-        dataset_repo=DEFAULT_DATASET_REPO, model_repo=DEFAULT_MODEL_REPO, training=training,
+        name=DEFAULT_MODEL_REPO.split("/")[-1],
+        arch=arch,
+        num_classes=len(labels),
+        size=INPUT_SIZE,
+        metrics={**metrics, "test_n": metrics.get("n", 392)},
+        baseline=base,
+        dataset=dataset,
+        dataset_repo=DEFAULT_DATASET_REPO,
+        model_repo=DEFAULT_MODEL_REPO,
+        training=training,
         pct=lambda v: f"{100 * v:.1f}%",
-    )  # fmt: skip
+    )

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import DEFAULT_MODEL_REPO
-
 DEFAULT_DATA_DIR = Path("../shared/data")
 
 
@@ -28,13 +26,68 @@ def push_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def push_model(args: argparse.Namespace) -> int:
+    from .publish import push_model as push
+
+    print(push(args.model_dir, args.repo_id))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate import evaluate_model
+
+    metrics = evaluate_model(args.model, args.dataset, args.out)
+    print(json.dumps(metrics, indent=2, ensure_ascii=False))
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Batch the readable images; report unreadable ones and still answer the rest."""
+    import json
+
+    from .glyph import GlyphError, to_tensor
+    from .recognizer import Recognizer
+
+    rec = Recognizer.from_pretrained(args.model)
+    tensors, errors = {}, {}
+    for path in args.images:
+        try:
+            tensors[path] = to_tensor(path)
+        except GlyphError as e:
+            errors[path] = str(e)
+    answers = dict(zip(tensors, rec.predict_batch(list(tensors.values()), args.top_k), strict=True))
+    for path in args.images:
+        if args.json:
+            row = {"image": path}
+            if path in errors:
+                row["error"] = errors[path]
+            else:
+                row["predictions"] = [
+                    {"label": p.label, "score": round(p.score, 6)} for p in answers[path]
+                ]
+            print(json.dumps(row, ensure_ascii=False))
+        elif path in errors:
+            print(f"{path}: error: {errors[path]}", file=sys.stderr)
+        else:
+            print(path)
+            for rank, p in enumerate(answers[path], 1):
+                print(f"  {rank:>2}. {p.label}  {p.score:7.2%}")
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oracle_bones", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build-dataset", help="build the dataset (save_to_disk) with its card")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                   help="folder holding one sub-folder per source (default: %(default)s)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="folder holding one sub-folder per source (default: %(default)s)",
+    )
     p.add_argument("--sources", default="jiaguwen,zjnu-chennianfu,zihuisong")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(fn=build_dataset)
@@ -44,12 +97,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("repo_id")
     p.set_defaults(fn=push_dataset)
 
+    p = sub.add_parser("push-model", help="upload a model folder (timm Hub format) to the Hub")
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("repo_id")
+    p.set_defaults(fn=push_model)
+
+    p = sub.add_parser(
+        "evaluate", help="top-1/5/10 on test, clean and pen-drawn; writes metrics.json"
+    )
+    p.add_argument("--model", help="Hub repo id or folder (default: OBS_MODEL, else bundled)")
+    p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")
+    p.add_argument("--out", type=Path, default=Path("metrics.json"))
+    p.set_defaults(fn=evaluate)
+
+    p = sub.add_parser("predict", help="name the glyph in each image")
+    p.add_argument("--model", help="Hub repo id or folder (default: OBS_MODEL, else bundled)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(fn=predict)
+
     args = parser.parse_args(argv)
+    from .hub import HubUnavailable
+    from .model import ModelFileError
+
     try:
         return args.fn(args)
-    except (RuntimeError, ValueError, OSError) as e:
+    except (HubUnavailable, ModelFileError, RuntimeError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-
-
-__all__ = ["DEFAULT_MODEL_REPO", "main"]

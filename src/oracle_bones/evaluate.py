@@ -56,8 +56,11 @@ def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> 
     names = split.features["label"].names
     index = {name: i for i, name in enumerate(rec.labels)}
     label_map = torch.tensor([index.get(n, -1) for n in names])
-    metrics = {"model": str(rec.source), "dataset": str(dataset),
-               **evaluate(rec.model, to_tensors(split), label_map)}  # fmt: skip
+    metrics = {
+        "model": str(rec.source),
+        "dataset": str(dataset),
+        **evaluate(rec.model, to_tensors(split), label_map),
+    }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(metrics, indent=2, ensure_ascii=False))

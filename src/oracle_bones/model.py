@@ -36,9 +36,15 @@ class SeedCNN(nn.Module):
     def __init__(self, num_classes: int, in_chans: int = 1, img_size: int = INPUT_SIZE) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, 32, 5, stride=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        )  # fmt: skip
+            nn.Conv2d(in_chans, 32, 5, stride=2),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         side = ((img_size - 5) // 2 + 1) // 2 - 2
         self.num_classes, self.num_features = num_classes, 64 * (side // 2) ** 2
         self.fc = nn.Linear(self.num_features, num_classes)
@@ -70,8 +76,14 @@ def create(arch: str, num_classes: int, pretrained: bool = False) -> nn.Module:
         arch_name(arch), pretrained=pretrained, num_classes=num_classes, in_chans=1
     )
     cfg = dict(getattr(model, "pretrained_cfg", {}) or {})
-    cfg.update(input_size=(1, INPUT_SIZE, INPUT_SIZE), mean=MEAN, std=STD, crop_pct=1.0,
-               interpolation="bilinear", num_classes=num_classes)  # fmt: skip
+    cfg.update(
+        input_size=(1, INPUT_SIZE, INPUT_SIZE),
+        mean=MEAN,
+        std=STD,
+        crop_pct=1.0,
+        interpolation="bilinear",
+        num_classes=num_classes,
+    )
     model.pretrained_cfg = cfg
     return model
 
@@ -109,12 +121,17 @@ def save(
             "model_args": {"in_chans": 1},
             "label_names": labels,
             "pretrained_cfg": {
-                "input_size": [1, INPUT_SIZE, INPUT_SIZE], "mean": list(MEAN), "std": list(STD),
-                "crop_pct": 1.0, "interpolation": "bilinear", "num_classes": len(labels),
-                "classifier": cfg.get("classifier", "fc"), "first_conv": cfg.get("first_conv", "conv1"),
+                "input_size": [1, INPUT_SIZE, INPUT_SIZE],
+                "mean": list(MEAN),
+                "std": list(STD),
+                "crop_pct": 1.0,
+                "interpolation": "bilinear",
+                "num_classes": len(labels),
+                "classifier": cfg.get("classifier", "fc"),
+                "first_conv": cfg.get("first_conv", "conv1"),
             },
             **(extra or {}),
-        }  # fmt: skip
+        }
         (tmp / CONFIG).write_text(
             json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8"
         )

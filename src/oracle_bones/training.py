@@ -28,7 +28,7 @@ class TrainConfig:
     dataset: str = "build/dataset"  # built by `build-dataset`, or a Hub repo id
     arch: str = model_io.DEFAULT_ARCH  # any timm name, or seed-cnn (the 2022 baseline)
     pretrained: bool = False  # ImageNet weights, when the Hub answers
-    epochs: int = 18
+    epochs: int = 10
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.05
@@ -78,8 +78,13 @@ def train(cfg: TrainConfig) -> dict:
         loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch)
         metrics = evaluate(acc.unwrap_model(net), _on(test_t, acc.device))
         score = (metrics["test"]["top1"] + metrics["test_pen"]["top1"]) / 2
-        row = {"epoch": epoch + 1, "loss": loss, "lr": sched.get_last_lr()[0], "seconds": time.time() - t0,
-               **{f"{s}_{k}": v for s in ("test", "test_pen") for k, v in metrics[s].items()}}  # fmt: skip
+        row = {
+            "epoch": epoch + 1,
+            "loss": loss,
+            "lr": sched.get_last_lr()[0],
+            "seconds": time.time() - t0,
+            **{f"{s}_{k}": v for s in ("test", "test_pen") for k, v in metrics[s].items()},
+        }
         history.append(row)
         acc.print(json.dumps(row))
         if writer:
@@ -103,8 +108,12 @@ def _epoch(cfg, acc, net, opt, sched, data, epoch: int) -> float:
     order = torch.randperm(len(data.labels), generator=g)
     step = cfg.batch_size * acc.num_processes
     total, n = 0.0, 0
-    bar = tqdm(range(0, len(order), step), desc=f"epoch {epoch + 1}/{cfg.epochs}",
-               disable=not acc.is_local_main_process, leave=False)  # fmt: skip
+    bar = tqdm(
+        range(0, len(order), step),
+        desc=f"epoch {epoch + 1}/{cfg.epochs}",
+        disable=not acc.is_local_main_process,
+        leave=False,
+    )
     for i in bar:
         ix = order[i : i + step][acc.process_index :: acc.num_processes]
         ink = data.ink[ix].to(acc.device).float() / 255.0
@@ -171,8 +180,10 @@ def _writer(cfg: TrainConfig, acc):
 def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: list[dict]) -> None:
     from .cards import render_model_card
 
-    extra = {"training": {k: v for k, v in asdict(cfg).items() if k != "augment"},
-             "metrics": {k: best[k] for k in ("epoch", "n", "test", "test_pen")}}  # fmt: skip
+    extra = {
+        "training": {k: v for k, v in asdict(cfg).items() if k != "augment"},
+        "metrics": {k: best[k] for k in ("epoch", "n", "test", "test_pen")},
+    }
     card_metrics = {**extra["metrics"], "training": extra["training"]}
     card = render_model_card(cfg.arch, names, card_metrics, cfg.dataset, Path(cfg.baseline))
     model_io.save(net, names, Path(cfg.out), card=card, extra=extra)
@@ -183,10 +194,16 @@ def _save_checkpoint(path: Path, acc, net, opt, sched, epoch: int, best: dict, h
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(
-        {"model": acc.unwrap_model(net).state_dict(), "opt": opt.state_dict(),
-         "sched": sched.state_dict(), "epoch": epoch, "best": best, "history": history},
+        {
+            "model": acc.unwrap_model(net).state_dict(),
+            "opt": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "epoch": epoch,
+            "best": best,
+            "history": history,
+        },
         tmp,
-    )  # fmt: skip
+    )
     os.replace(tmp, path)
 
 

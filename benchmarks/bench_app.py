@@ -1,0 +1,137 @@
+"""The app under load, on loopback: cold start, then 1, 8 and 32 concurrent gradio_client users.
+
+    python benchmarks/bench_app.py [--requests 2000] [--model FOLDER]
+
+Prints cold start to ready, /predict round-trip p50/p95/p99 and throughput per concurrency,
+errors (there must be none), and the server's resident memory before and after the requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_app(model: str | None) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    if model:
+        env["OBS_MODEL"] = model
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    while time.perf_counter() - t0 < 120:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return proc, url, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the app did not start within 120 s")
+
+
+def glyph_png() -> str:
+    """A pen-drawn seed test glyph as a PNG file, like a Sketchpad export."""
+    from datasets import load_from_disk
+
+    image = load_from_disk(str(ROOT / "build" / "dataset"))["test"][0]["image"]
+    path = Path(tempfile.mkdtemp()) / "glyph.png"
+    image.save(path)
+    return str(path)
+
+
+def run(url: str, users: int, total: int, png: str) -> dict:
+    from gradio_client import Client, handle_file
+
+    clients = [Client(url, verbose=False) for _ in range(users)]
+    errors, times = 0, []
+
+    def one(i: int) -> None:
+        nonlocal errors
+        t = time.perf_counter()
+        try:
+            clients[i % users].predict(handle_file(png), api_name="/predict")
+            times.append(time.perf_counter() - t)
+        except Exception:
+            errors += 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(users) as pool:
+        list(pool.map(one, range(total)))
+    wall = time.perf_counter() - t0
+    q = statistics.quantiles(times, n=100) if len(times) > 1 else [float("nan")] * 99
+    return {
+        "users": users,
+        "requests": total,
+        "errors": errors,
+        "per_s": len(times) / wall,
+        "p50": 1000 * q[49],
+        "p95": 1000 * q[94],
+        "p99": 1000 * q[98],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000, help="spread over the three levels")
+    parser.add_argument("--model", help="model folder (default: the app's own resolution)")
+    args = parser.parse_args()
+    proc, url, cold = start_app(args.model)
+    try:
+        png = glyph_png()
+        run(url, 1, 5, png)  # warm-up
+        before = rss_mb(proc.pid)
+        print(f"cold start to ready: {cold:.1f} s   resident memory after warm-up: {before:.0f} MB")
+        print("users  requests  errors  req/s   p50 ms  p95 ms  p99 ms")
+        shares = {1: 0.1, 8: 0.3, 32: 0.6}
+        for users, share in shares.items():
+            r = run(url, users, max(users, int(args.requests * share)), png)
+            print(
+                f"{r['users']:>5}  {r['requests']:>8}  {r['errors']:>6}  {r['per_s']:6.1f} "
+                f"{r['p50']:7.0f} {r['p95']:7.0f} {r['p99']:7.0f}"
+            )
+        after = rss_mb(proc.pid)
+        print(f"resident memory: {before:.0f} MB -> {after:.0f} MB ({after - before:+.0f} MB)")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Publishing to the Hub: the dataset with its card, and a model folder in timm's format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .hub import PUSH_TIMEOUT_S, bounded, check_token, push_folder
+
+
+def push_dataset(dataset_dir: Path, repo_id: str) -> str:
+    """Push the splits with `push_to_hub`, then our card, keeping the YAML `datasets` wrote.
+
+    `push_to_hub` writes a README whose front matter (`dataset_info`, `configs`) tells
+    `load_dataset` how to read the files; our card's front matter is merged over it.
+    """
+    import datasets
+    from huggingface_hub import DatasetCard
+
+    check_token()
+    dd = datasets.load_from_disk(str(dataset_dir))
+    card = DatasetCard((Path(dataset_dir) / "README.md").read_text(encoding="utf-8"))
+
+    def push() -> str:
+        dd.push_to_hub(repo_id, commit_message="Upload oracle bone glyphs")
+        pushed = DatasetCard.load(repo_id, repo_type="dataset")
+        for key in ("dataset_info", "configs"):
+            if key in pushed.data:
+                card.data[key] = pushed.data[key]
+        card.push_to_hub(repo_id, repo_type="dataset", commit_message="Dataset card")
+        return f"https://huggingface.co/datasets/{repo_id}"
+
+    return bounded(push, PUSH_TIMEOUT_S, f"pushing {dataset_dir} to {repo_id}")
+
+
+def push_model(model_dir: str | Path, repo_id: str) -> str:
+    """Upload config.json, model.safetensors and README.md after checking the folder loads."""
+    from .model import load
+
+    check_token()
+    load(Path(model_dir))  # refuse to publish a folder our own loader would reject
+    return push_folder(Path(model_dir), repo_id, "model", "Upload oracle bone recogniser")

@@ -1,0 +1,64 @@
+"""`Recognizer`: a model folder (bundled, local or on the Hub) plus the one normalisation path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+
+from . import model as model_io
+from .evaluate import standardise
+from .glyph import to_tensor
+from .hub import download_model
+
+BUNDLED = Path(__file__).resolve().parent / "pretrained"
+
+
+class Prediction(NamedTuple):
+    label: str
+    score: float
+
+
+class Recognizer:
+    """Names a drawn oracle bone glyph: `Recognizer.from_pretrained().predict(image)`."""
+
+    def __init__(self, loaded: model_io.LoadedModel, source: str | Path) -> None:
+        self.model = loaded.model.eval()
+        self.labels = loaded.labels
+        self.config = loaded.config
+        self.source = source
+
+    @classmethod
+    def from_pretrained(cls, source: str | os.PathLike | None = None) -> Recognizer:
+        """A Hub repo id or a local folder; default `OBS_MODEL`, else the bundled model.
+
+        Hub downloads are bounded in time and raise `hub.HubUnavailable` on failure.
+        """
+        source = source or os.environ.get("OBS_MODEL") or BUNDLED
+        path = Path(source)
+        if not path.is_dir():
+            if Path(str(source)).exists() or str(source).count("/") != 1:
+                raise model_io.ModelFileError(f"{source}: not a model folder nor a Hub repo id")
+            path = download_model(str(source))
+        return cls(model_io.load(path), source)
+
+    @torch.inference_mode()
+    def predict(self, image: Any, top_k: int = 10) -> list[Prediction]:
+        """Top `top_k` characters for one glyph, best first (raises EmptyDrawing/InvalidImage)."""
+        return self.predict_batch([image], top_k)[0]
+
+    @torch.inference_mode()
+    def predict_batch(self, images: Sequence[Any], top_k: int = 10) -> list[list[Prediction]]:
+        """One forward pass for many glyphs."""
+        if not images:
+            return []
+        x = standardise(torch.stack([to_tensor(im) for im in images]))
+        probs = self.model(x).float().softmax(dim=1)
+        scores, idx = probs.topk(min(top_k, probs.shape[1]), dim=1)
+        return [
+            [Prediction(self.labels[i], s) for i, s in zip(row_i, row_s, strict=True)]
+            for row_i, row_s in zip(idx.tolist(), scores.tolist(), strict=True)
+        ]

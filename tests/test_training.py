@@ -1,0 +1,165 @@
+"""Training smoke tests: a few epochs on a small subset, the written folder, resume after a kill."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import timm
+import torch
+
+from conftest import DATA, ROOT, run_cli
+from oracle_bones import Recognizer, to_tensor
+from oracle_bones.evaluate import standardise
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def train_args(dataset: Path, work: Path, epochs: int = 3) -> list[str]:
+    return [
+        "train.py",
+        "--dataset",
+        str(dataset),
+        "--limit-classes",
+        "40",
+        "--epochs",
+        str(epochs),
+        "--warmup-epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--out",
+        str(work / "model"),
+        "--checkpoint",
+        str(work / "ckpt.pt"),
+        "--logdir",
+        str(work / "runs"),
+        "--cache-dir",
+        str(work.parent / "cache"),
+        "--baseline",
+        "",
+    ]
+
+
+def epochs_of(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"epoch"')]
+
+
+@pytest.fixture(scope="module")
+def trained(seed_dataset: Path, tmp_path_factory) -> tuple[Path, list[dict]]:
+    work = tmp_path_factory.mktemp("train") / "a"
+    r = run_cli(*train_args(seed_dataset, work))
+    assert r.returncode == 0, r.stderr[-3000:]
+    return work, epochs_of(r.stdout)
+
+
+def test_loss_falls_and_folder_is_written(trained):
+    work, rows = trained
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    names = {p.name for p in (work / "model").iterdir()}
+    assert {"config.json", "model.safetensors", "README.md"} <= names
+    assert not list((work / "model").glob("*.pt*")) and not list((work / "model").glob("*.bin"))
+    config = json.loads((work / "model" / "config.json").read_text(encoding="utf-8"))
+    assert config["num_classes"] == len(config["label_names"]) == 40
+    assert config["pretrained_cfg"]["input_size"] == [1, 64, 64]
+    assert (work / "runs").is_dir() and any((work / "runs").iterdir())  # TensorBoard events
+
+
+def test_folder_loads_in_recognizer_and_timm_alike(trained):
+    work, _ = trained
+    image = DATA / "jiaguwen" / "i" / "3653610.jpg"
+    rec = Recognizer.from_pretrained(work / "model")
+    top = rec.predict(image, top_k=5)
+    assert len(top) == 5 and all(a.score >= b.score for a, b in zip(top, top[1:]))
+    assert abs(sum(p.score for p in rec.predict(image, top_k=40)) - 1.0) < 1e-4
+    net = timm.create_model(f"local-dir:{work / 'model'}", pretrained=True).eval()
+    assert net.pretrained_cfg["label_names"] == rec.labels
+    with torch.no_grad():
+        probs = net(standardise(to_tensor(image)[None])).softmax(1)[0]
+    assert rec.labels[int(probs.argmax())] == top[0].label
+
+
+def test_resume_after_kill_ends_where_an_uninterrupted_run_ends(seed_dataset, trained, tmp_path):
+    _, uninterrupted = trained
+    work = tmp_path / "b"
+    args = train_args(seed_dataset, work)
+    env = {"PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**__import__("os").environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.time() + 300
+    for line in proc.stdout:  # kill as soon as the first epoch is checkpointed: mid-epoch 2
+        if line.startswith('{"epoch": 1'):
+            while not (work / "ckpt.pt").exists() and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert (work / "ckpt.pt").exists()
+    r = run_cli(*args, "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = epochs_of(r.stdout)
+    assert [row["epoch"] for row in rows] == [2, 3]
+    assert rows[-1]["loss"] == pytest.approx(uninterrupted[-1]["loss"], rel=0.02)
+    assert rows[-1]["test_top1"] == pytest.approx(uninterrupted[-1]["test_top1"], abs=0.05)
+
+
+def test_predict_cli_answers_good_images_and_reports_bad_ones(trained, tmp_path):
+    work, _ = trained
+    good = [str(DATA / "jiaguwen" / "i" / n) for n in ("3653610.jpg", "3655818.jpg")]
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    r = run_cli(
+        "-m",
+        "oracle_bones",
+        "predict",
+        "--model",
+        str(work / "model"),
+        "--json",
+        "--top-k",
+        "3",
+        good[0],
+        str(bad),
+        good[1],
+    )
+    assert r.returncode == 1
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["image"] for row in rows] == [good[0], str(bad), good[1]]
+    assert "error" in rows[1] and "predictions" not in rows[1]
+    for row in (rows[0], rows[2]):
+        assert len(row["predictions"]) == 3 and isinstance(row["predictions"][0]["label"], str)
+    table = run_cli("-m", "oracle_bones", "predict", "--model", str(work / "model"), good[0])
+    assert table.returncode == 0 and " 1. " in table.stdout
+
+
+def test_evaluate_writes_metrics(trained, seed_dataset, tmp_path):
+    work, _ = trained
+    out = tmp_path / "metrics.json"
+    r = run_cli(
+        "-m",
+        "oracle_bones",
+        "evaluate",
+        "--model",
+        str(work / "model"),
+        "--dataset",
+        str(seed_dataset),
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads(out.read_text())
+    assert m["n"] == 392
+    for split in ("test", "test_pen"):
+        assert 0.0 <= m[split]["top1"] <= m[split]["top5"] <= m[split]["top10"] <= 1.0
