@@ -27,11 +27,15 @@ class Augment:
     elastic: float = 0.06  # displacement of the control points, in half-widths
     elastic_grid: int = 4
 
-    def __call__(self, ink: torch.Tensor, distance: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def __call__(
+        self, ink: torch.Tensor, distance: torch.Tensor, g: torch.Generator
+    ) -> torch.Tensor:
         """(B, 1, S, S) ink and skeleton distance -> augmented ink, same shape."""
         return self.deform(self.restroke(ink, distance, g), g)
 
-    def restroke(self, ink: torch.Tensor, distance: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def restroke(
+        self, ink: torch.Tensor, distance: torch.Tensor, g: torch.Generator
+    ) -> torch.Tensor:
         b = ink.shape[0]
         u = _rand(g, b, ink)
         lo, hi = self.pen_width

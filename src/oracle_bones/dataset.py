@@ -1,4 +1,4 @@
-"""The oracle bone dataset: sources -> validated records -> honest split -> de-duplicated DatasetDict.
+"""The oracle bone dataset: sources -> validated records -> honest split -> de-duplicated splits.
 
 Split rule: for every character with two or more seed (jiaguwen) images, the image whose file
 name sorts last is `test`; everything else is `train`. Extra sources only ever go to `train`,
@@ -8,8 +8,6 @@ and any extra glyph that is a near-copy of a `test` image is dropped (see `near_
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .files import atomic_dir
 from .glyph import GlyphError, square_glyph
 from .pen import skeleton_distance, stroke
 from .sources import SOURCES, Record
@@ -143,7 +142,9 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
     for name in sources:
         for split, rs in splits.items():
             stats.images.setdefault(name, {})[split] = sum(r.source == name for r in rs)
-            stats.classes.setdefault(name, {})[split] = len({r.label for r in rs if r.source == name})
+            stats.classes.setdefault(name, {})[split] = len(
+                {r.label for r in rs if r.source == name}
+            )
     return dd, stats
 
 
@@ -151,21 +152,10 @@ def save(dd, stats: BuildStats, out: Path) -> None:
     """Write dataset, stats and card to `out` atomically: a crash leaves the old build intact."""
     from .cards import render_dataset_card
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         dd.save_to_disk(str(tmp))
         (tmp / STATS_FILE).write_text(json.dumps(stats.__dict__, indent=2, ensure_ascii=False))
         (tmp / "README.md").write_text(render_dataset_card(stats), encoding="utf-8")
-        old = out.with_name(f".{out.name}.old")
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load(source: str | Path):
@@ -193,7 +183,7 @@ class GlyphTensors:
 
 
 def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
-    """Normalise every image of a split exactly as serving does; cached by the split's fingerprint."""
+    """Normalise every image of a split exactly as serving does; cached by its fingerprint."""
     import safetensors.torch
 
     from .glyph import INPUT_SIZE, full_contrast, resize

@@ -130,14 +130,20 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
             img = Image.open(io.BytesIO(data))
             w, h = img.size  # read from the header; nothing decoded yet
             if w * h > MAX_PIXELS:
-                raise InvalidImage(f"Image too large ({w} x {h} pixels); the limit is 50 megapixels.")
+                raise InvalidImage(
+                    f"Image too large ({w} x {h} pixels); the limit is 50 megapixels."
+                )
             if img.format == "JPEG":
                 img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at reduced scale: fast
             img.load()
             return ImageOps.exif_transpose(img)
     except InvalidImage:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as e:
         raise InvalidImage(f"Not a readable image: {e}") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:  # truncated or corrupt data
         raise InvalidImage(f"The image file is damaged or truncated: {e}") from e
@@ -145,9 +151,15 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
 
 def _pil_grey(img: Image.Image) -> np.ndarray:
     if max(img.size) > WORK_SIDE:
-        img = img.copy()
-        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        factor = -(-max(img.size) // WORK_SIDE)
+        try:
+            img = img.reduce(factor)  # integer box reduction: several times faster than resize
+        except ValueError:  # modes reduce() does not handle (palette, 1-bit)
+            img = img.copy()
+            img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    if img.mode.startswith("I;16"):  # 16-bit: a value of 255 is near black, not white
+        return _array_grey(np.asarray(img, dtype=np.float32) / 65535.0)
+    if img.mode in ("I", "F"):
         return _array_grey(np.asarray(img))
     if img.mode == "CMYK":
         img = img.convert("RGB")
@@ -164,28 +176,38 @@ def _array_grey(arr: np.ndarray) -> np.ndarray:
         raise InvalidImage(f"Expected an image array (H, W[, C]); got shape {arr.shape}.")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise InvalidImage(f"Image too large ({arr.shape[1]} x {arr.shape[0]} pixels).")
+    if max(arr.shape[:2]) > WORK_SIDE:  # before scaling: no float copy of a huge array
+        step = int(np.ceil(max(arr.shape[:2]) / WORK_SIDE))
+        arr = arr[::step, ::step]
+    a = _unit_scale(arr)
+    if a.ndim == 2 or a.shape[-1] == 1:
+        return a.reshape(a.shape[:2])
+    if a.shape[-1] == 3:
+        return _luma(a)
+    return _composite(_with_alpha(a))
+
+
+def _unit_scale(arr: np.ndarray) -> np.ndarray:
+    """bool, uint8-range or wider integers, floats in [0, 1] or [0, 255] -> float32 in [0, 1]."""
     if arr.dtype == bool:
-        a = arr.astype(np.float32)
-    elif np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.integer):
         top = 255.0 if arr.max(initial=0) <= 255 else float(np.iinfo(arr.dtype).max)
-        a = arr.astype(np.float32) / top
-    else:
-        a = np.nan_to_num(arr.astype(np.float32))
-        hi = float(a.max(initial=0.0))
-        a = a / hi if hi > 1.0 else a
+        return arr.astype(np.float32) / top
+    a = np.nan_to_num(arr.astype(np.float32))
+    hi = float(a.max(initial=0.0))
+    return a / hi if hi > 1.0 else a
+
+
+def _with_alpha(a: np.ndarray) -> np.ndarray:
+    """(H, W[, 1|2|3|4]) in [0, 1] -> RGBA; opaque where the array has no alpha channel."""
     if a.ndim == 2:
         a = a[..., None]
-    if max(a.shape[:2]) > WORK_SIDE:
-        step = int(np.ceil(max(a.shape[:2]) / WORK_SIDE))
-        a = a[::step, ::step]
-    channels = a.shape[-1]
-    if channels == 1:
-        return a[..., 0]
-    if channels == 2:  # grey + alpha
-        return _composite(np.concatenate([a[..., :1].repeat(3, -1), a[..., 1:]], -1))
-    if channels == 3:
-        return _luma(a)
-    return _composite(a[..., :4])
+    if a.shape[-1] in (1, 2):  # grey (+ alpha)
+        a = np.concatenate([a[..., :1].repeat(3, -1), a[..., 1:]], -1)
+    if a.shape[-1] == 3:
+        a = np.concatenate([a, np.ones_like(a[..., :1])], -1)
+    return a[..., :4]
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -222,12 +244,7 @@ def _sketchpad(value: dict) -> np.ndarray:
 def _rgba(part: Any) -> np.ndarray:
     img = part if isinstance(part, Image.Image) else None
     if isinstance(part, np.ndarray):
-        arr = part.astype(np.float32) / (255.0 if part.dtype != np.float32 else 1.0)
-        if arr.ndim == 2:
-            arr = arr[..., None].repeat(3, -1)
-        if arr.shape[-1] == 3:
-            arr = np.concatenate([arr, np.ones_like(arr[..., :1])], -1)
-        return arr
+        return _with_alpha(_unit_scale(part))
     if img is None:
         img = open_image(part)
     return np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0

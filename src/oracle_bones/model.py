@@ -8,8 +8,6 @@ loader, which reads safetensors only and checks the files against each other.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import torch
 from timm.models import register_model
 from torch import nn
 
+from .files import atomic_dir
 from .glyph import INPUT_SIZE
 
 DEFAULT_ARCH = "resnet10t"
@@ -104,10 +103,7 @@ def save(
     extra: dict | None = None,
 ) -> None:
     """Write the folder atomically; weights as float16 safetensors (half the size, same answers)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         state = {
             k: (v.half() if v.is_floating_point() else v).contiguous()
             for k, v in model.state_dict().items()
@@ -137,14 +133,6 @@ def save(
         )
         if card is not None:
             (tmp / "README.md").write_text(card, encoding="utf-8")
-        old = out.with_name(f".{out.name}.old")
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load(folder: Path) -> LoadedModel:

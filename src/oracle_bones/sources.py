@@ -75,7 +75,7 @@ class JiaGuWen(Source):
         except OSError as e:
             raise SourceUnavailable(
                 f"{self.name}: no local copy at {root} and the download from {self.archive_url} "
-                f"failed ({e}). Pass --data-dir pointing at a folder holding {self.name}/index.json."
+                f"failed ({e}). Pass --data-dir with a folder holding {self.name}/index.json."
             ) from e
         tmp = Path(tempfile.mkdtemp(dir=_mkdir(cached.parent)))
         with zipfile.ZipFile(io.BytesIO(data)) as z:
