@@ -50,21 +50,22 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
 def describe(err: BaseException) -> str:
     """A short reason a person can act on."""
     from huggingface_hub.errors import (
-        EntryNotFoundError,
         HfHubHTTPError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
+        RemoteEntryNotFoundError,
         RepositoryNotFoundError,
     )
 
     if isinstance(err, RepositoryNotFoundError):
         return "no such repository (or it is private and no token was given)"
-    if isinstance(err, EntryNotFoundError):
+    if isinstance(err, RemoteEntryNotFoundError):
         return "the repository lacks a required file"
     if isinstance(err, OfflineModeIsEnabled):
         return "offline mode is on (HF_HUB_OFFLINE=1)"
     if isinstance(err, LocalEntryNotFoundError):
-        return f"cannot reach {endpoint()} and nothing is cached"
+        cause = f" ({describe(err.__cause__)})" if err.__cause__ else ""
+        return f"cannot reach {endpoint()} and nothing is cached{cause}"
     if isinstance(err, HfHubHTTPError) and err.response is not None:
         return f"HTTP {err.response.status_code} from {endpoint()}"
     return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
