@@ -77,6 +77,27 @@ def predict(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def references(args: argparse.Namespace) -> int:
+    from .references import build, save, write_examples
+
+    labels, images, count = build(args.dataset)
+    save(labels, images, count, args.out)
+    size = args.out.stat().st_size / 1e6
+    print(f"Wrote {args.out}: {int(count.sum())} glyphs of {len(labels)} classes ({size:.1f} MB)")
+    if args.examples:
+        for path in write_examples(args.dataset, args.examples):
+            print(f"Wrote {path}")
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    from .review import write_review
+
+    for path in write_review(args.dataset, args.out, args.seed):
+        print(f"Wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oracle_bones", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -116,6 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("images", nargs="+")
     p.set_defaults(fn=predict)
+
+    p = sub.add_parser("references", help="reference glyphs per class (train split) for the app")
+    p.add_argument("--dataset", type=Path, required=True, help="a folder written by build-dataset")
+    p.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    p.add_argument("--examples", type=Path, help="also write pen-drawn test glyphs here as PNGs")
+    p.set_defaults(fn=references)
+
+    p = sub.add_parser("review", help="figures to look at: a normalised train batch, class sizes")
+    p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")
+    p.add_argument("--out", type=Path, default=Path("build/review"), help="folder for the PNGs")
+    p.add_argument("--seed", type=int, default=0, help="which random batch the sheet shows")
+    p.set_defaults(fn=review)
 
     args = parser.parse_args(argv)
     from .hub import HubUnavailable

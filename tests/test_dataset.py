@@ -1,0 +1,275 @@
+"""The dataset builder on the real data in ../shared/data: split, labels, de-duplication, card.
+
+The seed-only build runs here through the CLI (seconds). The all-sources build takes minutes, so
+its checks read build/dataset when it exists (built from the same data; only read here).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import datasets
+import pytest
+import yaml
+from conftest import DATA, ROOT
+from tiny_sources import needs_data, seed_items, write_jiaguwen
+
+from oracle_bones.cli import main
+from oracle_bones.dataset import (
+    SEED,
+    STATS_FILE,
+    build,
+    near_copies,
+    save,
+    similarity_features,
+)
+from oracle_bones.glyph import square_glyph
+from oracle_bones.sources import SOURCES
+
+FULL = ROOT / "build" / "dataset"  # all three sources, built from ../shared/data; read-only
+FIGURES = ("train", "test", "train_classes", "test_classes")
+COLUMNS = (*FIGURES, "skipped", "removed")
+
+needs_full = pytest.mark.skipif(
+    not (FULL / "dataset_dict.json").exists(), reason=f"no all-sources build at {FULL}"
+)
+
+
+# --- reading a build ------------------------------------------------------------------------
+
+
+def card(out: Path) -> str:
+    return (out / "README.md").read_text(encoding="utf-8")
+
+
+def front_matter(out: Path) -> dict:
+    text = card(out)
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def card_rows(out: Path) -> dict[str, dict[str, int]]:
+    """The card's per-source table: {source: {column: figure}}, in the card's order."""
+    rows = {}
+    for line in card(out).splitlines():
+        if m := re.fullmatch(r"\| `([\w-]+)` \|((?: *\d+ *\|){6})", line):
+            rows[m[1]] = dict(zip(COLUMNS, map(int, m[2].split("|")[:-1]), strict=True))
+    return rows
+
+
+def listed(data_dir: Path, source: str) -> int:
+    """How many glyphs a source folder lists: every one must end up in a split or be counted."""
+    folder = data_dir / source
+    if source == SEED:
+        return len(json.loads((folder / "index.json").read_text(encoding="utf-8")))
+    with (folder / "glyphs.csv").open(encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def figures(dd: datasets.DatasetDict) -> dict[str, dict[str, int]]:
+    """Images and classes per source and split, counted in the dataset itself."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    for split in ("train", "test"):
+        images: Counter[str] = Counter(dd[split]["source"])
+        classes: dict[str, set[int]] = defaultdict(set)
+        for source, label in zip(dd[split]["source"], dd[split]["label"], strict=True):
+            classes[source].add(label)
+        for source, n in images.items():
+            out[source][split] = n
+            out[source][f"{split}_classes"] = len(classes[source])
+    return out
+
+
+# --- what every build must satisfy -----------------------------------------------------------
+
+
+def assert_split_rules(dd: datasets.DatasetDict) -> None:
+    """Sorted labels; test = the last-named seed image of each character with two or more."""
+    train, test = dd["train"], dd["test"]
+    names = train.features["label"].names
+    assert names == sorted(names) and test.features["label"].names == names
+    assert set(test["source"]) == {SEED}, "extra sources must only be in train"
+    assert not set(test["ref"]) & set(train["ref"]), "a test image is also in train"
+    assert len(set(test["label"])) == len(test), "one test image per character"
+    seed_train: dict[int, list[str]] = defaultdict(list)
+    for source, label, ref in zip(train["source"], train["label"], train["ref"], strict=True):
+        if source == SEED:
+            seed_train[label].append(ref)
+    for label, ref in zip(test["label"], test["ref"], strict=True):
+        assert seed_train[label], f"test character {names[label]} has no seed image in train"
+        assert ref > max(seed_train[label]), f"{ref} is not the last file of {names[label]}"
+
+
+def assert_card_matches(out: Path, data_dir: Path) -> None:
+    """The card's figures are the dataset's, and every listed glyph is accounted for."""
+    dd = datasets.load_from_disk(str(out))
+    stats = json.loads((out / STATS_FILE).read_text(encoding="utf-8"))
+    rows, counted = card_rows(out), figures(dd)
+    assert list(rows) == stats["sources"]
+    for source, row in rows.items():
+        assert {k: row[k] for k in FIGURES} == counted[source], source
+        assert row["skipped"] == sum(stats["skipped"][source].values())
+        assert row["removed"] == stats["removed_near_copies"].get(source, 0)
+        placed = row["train"] + row["test"] + row["skipped"] + row["removed"]
+        assert placed == listed(data_dir, source), f"{source}: glyphs lost or double-counted"
+    n = {split: len(dd[split]) for split in ("train", "test")}
+    assert f"| **all** | {n['train']} | {n['test']} |" in card(out)
+    names = dd["train"].features["label"].names
+    summary = f"{n['train'] + n['test']} images over {len(names)} classes (characters); "
+    assert summary + f"`test` covers {len(set(dd['test']['label']))} of them." in card(out)
+
+
+def assert_front_matter(out: Path, licence: str, size: str) -> None:
+    meta = front_matter(out)
+    assert meta["license"] == licence
+    assert meta["task_categories"] == ["image-classification"]
+    assert meta["size_categories"] == [size]
+    assert "甲骨文" in meta["pretty_name"]
+    assert "oracle-bone-script" in meta["tags"]
+
+
+# --- the seed-only build, through the CLI ----------------------------------------------------
+
+
+def test_seed_build_split_and_labels(seed_dataset: Path) -> None:
+    dd = datasets.load_from_disk(str(seed_dataset))
+    assert (len(dd["test"]), len(dd["train"])) == (392, 1210)
+    assert len(dd["train"].features["label"].names) == 793
+    assert set(dd["train"]["source"]) == {SEED}
+    assert_split_rules(dd)
+    image = dd["test"][0]["image"]
+    assert image.size == (50, 50)  # stored as the source made it
+
+
+def test_seed_build_card(seed_dataset: Path) -> None:
+    assert_front_matter(seed_dataset, "mit", "1K<n<10K")
+    assert_card_matches(seed_dataset, DATA)
+    assert card_rows(seed_dataset)[SEED] == {
+        "train": 1210,
+        "test": 392,
+        "train_classes": 793,
+        "test_classes": 392,
+        "skipped": 0,
+        "removed": 0,
+    }
+
+
+# --- the all-sources build, if present -------------------------------------------------------
+
+
+@needs_full
+def test_full_build_split_and_labels() -> None:
+    dd = datasets.load_from_disk(str(FULL))
+    assert len(dd["test"]) == 392
+    assert set(dd["train"]["source"]) == set(SOURCES)
+    assert Counter(dd["train"]["source"])[SEED] == 1210
+    assert_split_rules(dd)
+
+
+@needs_full
+def test_full_build_card() -> None:
+    assert_front_matter(FULL, "other", "10K<n<100K")
+    assert "unknown" in front_matter(FULL)["license_details"]
+    assert_card_matches(FULL, DATA)
+    rows = card_rows(FULL)
+    assert rows[SEED]["removed"] == 0 and all(r["test"] == 0 for s, r in rows.items() if s != SEED)
+
+
+@needs_full
+def test_full_build_keeps_no_near_copy_of_a_test_image() -> None:
+    """A seeded sample of the font glyphs left in train (all of them takes a minute)."""
+    dd = datasets.load_from_disk(str(FULL)).cast_column("image", datasets.Image(decode=False))
+    threshold = json.loads((FULL / STATS_FILE).read_text(encoding="utf-8"))["threshold"]
+    train = dd["train"]
+    extra = [i for i, source in enumerate(train["source"]) if source != SEED]
+    sample = train.select(sorted(random.Random(0).sample(extra, 1000)))
+    best = near_copies(
+        similarity_features(square_glyph(im["bytes"]) for im in sample["image"]),
+        similarity_features(square_glyph(im["bytes"]) for im in dd["test"]["image"]),
+    )
+    assert float(best.max()) < threshold
+    assert float(best.max()) > threshold - 0.1  # the measure is live: look-alikes come close
+
+
+# --- broken sources, on a tiny copy of the seed layout ---------------------------------------
+
+
+def build_cli(data_dir: Path, out: Path) -> int:
+    return main(
+        ["build-dataset", "--data-dir", str(data_dir), "--sources", SEED, "--out", str(out)]
+    )
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@needs_data
+def test_corrupt_image_is_skipped_reported_and_counted(tmp_path: Path, capsys) -> None:
+    items = seed_items()
+    real = (DATA / "jiaguwen" / "i" / items[0]["image"]).read_bytes()
+    broken = {"image": "9999999.jpg", "name": items[0]["name"]}  # would sort last: test
+    write_jiaguwen(tmp_path, [*items, broken], {broken["image"]: real[: len(real) // 2]})
+
+    assert build_cli(tmp_path, tmp_path / "out") == 0
+    assert f"skipped {SEED} 9999999.jpg" in capsys.readouterr().out
+    stats = json.loads((tmp_path / "out" / STATS_FILE).read_text(encoding="utf-8"))
+    assert stats["skipped"] == {SEED: {"InvalidImage": 1}}
+    assert card_rows(tmp_path / "out")[SEED]["skipped"] == 1
+    assert_card_matches(tmp_path / "out", tmp_path)
+    dd = datasets.load_from_disk(str(tmp_path / "out"))
+    assert "9999999.jpg" not in [*dd["train"]["ref"], *dd["test"]["ref"]]
+    assert_split_rules(dd)
+
+
+@needs_data
+def test_source_failing_midway_leaves_the_old_build_intact(tmp_path: Path, capsys) -> None:
+    items = seed_items()
+    write_jiaguwen(tmp_path, items)
+    out = tmp_path / "builds" / "dataset"
+    assert build_cli(tmp_path, out) == 0
+    before = snapshot(out)
+
+    missing = items[len(items) // 2]["image"]
+    (tmp_path / "jiaguwen" / "i" / missing).unlink()  # still listed in index.json: reading raises
+    capsys.readouterr()
+    assert build_cli(tmp_path, out) == 1
+    assert missing in capsys.readouterr().err
+    assert snapshot(out) == before
+    assert [p.name for p in out.parent.iterdir()] == ["dataset"], "temporary folder left behind"
+
+
+@needs_data
+def test_save_failing_midway_leaves_the_old_build_intact(tmp_path: Path) -> None:
+    write_jiaguwen(tmp_path, seed_items())
+    out = tmp_path / "builds" / "dataset"
+    dd, stats = build(tmp_path, [SEED])
+    save(dd, stats, out)
+    before = snapshot(out)
+    stats.sources = [SEED, "no-such-source"]  # the card cannot be rendered: after save_to_disk
+    with pytest.raises(KeyError):
+        save(dd, stats, out)
+    assert snapshot(out) == before
+    assert [p.name for p in out.parent.iterdir()] == ["dataset"]
+
+
+@needs_data
+def test_build_replaces_a_stale_old_folder(tmp_path: Path) -> None:
+    """A build killed mid-swap leaves `.dataset.old`; it must not block the next build."""
+    write_jiaguwen(tmp_path, seed_items())
+    out = tmp_path / "builds" / "dataset"
+    (out.parent / ".dataset.old").mkdir(parents=True)
+    (out.parent / ".dataset.old" / "leftover").write_text("x")
+    assert build_cli(tmp_path, out) == 0
+    assert [p.name for p in out.parent.iterdir()] == ["dataset"]
+    assert len(datasets.load_from_disk(str(out))["test"]) == 4
