@@ -1,7 +1,7 @@
 """Fine-tune a timm backbone on the oracle bone dataset.
 
     python train.py                                   # the bundled model's recipe
-    python train.py --arch seed-cnn --out build/seed-cnn --epochs 30   # the 2022 baseline
+    python train.py --arch seed-cnn --epochs 15 --out build/seed-cnn  # the 2022 baseline
     accelerate launch train.py --mixed-precision bf16 # one or several GPUs
     python train.py --resume                          # continue after an interruption
     python train.py --push-to-hub USER/REPO           # then upload the best model folder
@@ -14,8 +14,11 @@ import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
-from oracle_bones.training import TrainConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # the package, without install
+
+from oracle_bones.training import TrainConfig, train  # noqa: E402
 
 
 def parse_args() -> tuple[TrainConfig, str | None]:

@@ -19,16 +19,17 @@ from tqdm.auto import tqdm
 
 from . import model as model_io
 from .augment import Augment
-from .dataset import load, to_tensors
+from .dataset import build, load, save, to_tensors
 from .evaluate import evaluate, standardise
 
 
 @dataclass
 class TrainConfig:
-    dataset: str = "build/dataset"  # built by `build-dataset`, or a Hub repo id
+    dataset: str = "build/dataset"  # built by `build-dataset` (built here if missing), or a repo id
+    data_dir: str = "../shared/data"  # the sources, when the dataset must be built first
     arch: str = model_io.DEFAULT_ARCH  # any timm name, or seed-cnn (the 2022 baseline)
     pretrained: bool = False  # ImageNet weights, when the Hub answers
-    epochs: int = 10
+    epochs: int = 30
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.05
@@ -53,6 +54,11 @@ def train(cfg: TrainConfig) -> dict:
 
     acc = Accelerator(mixed_precision=cfg.mixed_precision)
     set_seed(cfg.seed)
+    if cfg.dataset == TrainConfig.dataset and not Path(cfg.dataset).exists():
+        acc.print(f"No dataset at {cfg.dataset}: building it from {cfg.data_dir}")
+        if acc.is_main_process:
+            save(*build(Path(cfg.data_dir)), Path(cfg.dataset))
+        acc.wait_for_everyone()
     data = load(cfg.dataset)
     names = data["train"].features["label"].names
     train_t = to_tensors(data["train"], Path(cfg.cache_dir))
