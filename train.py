@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # the package, without install
 
-from oracle_bones.training import TrainConfig, train  # noqa: E402
+from oracle_bones.training import TrainConfig, train
 
 
 def parse_args() -> tuple[TrainConfig, str | None]:
