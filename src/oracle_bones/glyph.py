@@ -139,12 +139,10 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
             return ImageOps.exif_transpose(img)
     except InvalidImage:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as e:
-        raise InvalidImage(f"Not a readable image: {e}") from e
+    except UnidentifiedImageError as e:
+        raise InvalidImage("Not an image format we can read: upload a PNG, JPEG or WebP.") from e
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise InvalidImage(f"Image too large to decode safely: {e}") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:  # truncated or corrupt data
         raise InvalidImage(f"The image file is damaged or truncated: {e}") from e
 
