@@ -47,6 +47,8 @@ def predict(args: argparse.Namespace) -> int:
     """Batch the readable images; report unreadable ones and still answer the rest."""
     import json
 
+    import torch
+
     from .glyph import GlyphError, to_tensor
     from .recognizer import Recognizer
 
@@ -57,7 +59,8 @@ def predict(args: argparse.Namespace) -> int:
             tensors[path] = to_tensor(path)
         except GlyphError as e:
             errors[path] = str(e)
-    answers = dict(zip(tensors, rec.predict_batch(list(tensors.values()), args.top_k), strict=True))
+    ranked = rec.rank(torch.stack(list(tensors.values())), args.top_k) if tensors else []
+    answers = dict(zip(tensors, ranked, strict=True))
     for path in args.images:
         if args.json:
             row = {"image": path}

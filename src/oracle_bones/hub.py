@@ -7,6 +7,7 @@ daemon thread with a deadline; past it the caller gets `HubUnavailable` and move
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -35,9 +36,17 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
             result["error"] = e
 
     worker = threading.Thread(target=target, daemon=True, name=f"hub: {what}")
-    worker.start()
-    worker.join(timeout)
+    seen = _LastProblem()
+    hub_log = logging.getLogger("huggingface_hub")
+    hub_log.addHandler(seen)
+    try:
+        worker.start()
+        worker.join(timeout)
+    finally:
+        hub_log.removeHandler(seen)
     if worker.is_alive():
+        if seen.message:  # it did answer, badly (cut-short downloads, 5xx), and is still retrying
+            raise HubUnavailable(f"{what}: gave up after {timeout:.0f} s: {seen.message}")
         raise HubUnavailable(f"{what}: no answer from {endpoint()} within {timeout:.0f} s")
     if "error" in result:
         err = result["error"]
@@ -45,6 +54,17 @@ def bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
             raise err
         raise HubUnavailable(f"{what}: {describe(err)}") from err  # type: ignore[arg-type]
     return result["value"]  # type: ignore[return-value]
+
+
+class _LastProblem(logging.Handler):
+    """The last warning huggingface_hub logs (it logs each failure it retries), first line only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage().splitlines()[0]
 
 
 def describe(err: BaseException) -> str:

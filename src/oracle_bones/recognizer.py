@@ -45,18 +45,20 @@ class Recognizer:
             path = download_model(str(source))
         return cls(model_io.load(path), source)
 
-    @torch.inference_mode()
     def predict(self, image: Any, top_k: int = 10) -> list[Prediction]:
         """Top `top_k` characters for one glyph, best first (raises EmptyDrawing/InvalidImage)."""
         return self.predict_batch([image], top_k)[0]
 
-    @torch.inference_mode()
     def predict_batch(self, images: Sequence[Any], top_k: int = 10) -> list[list[Prediction]]:
-        """One forward pass for many glyphs."""
+        """One forward pass for many glyphs (raises on the first unusable one)."""
         if not images:
             return []
-        x = standardise(torch.stack([to_tensor(im) for im in images]))
-        probs = self.model(x).float().softmax(dim=1)
+        return self.rank(torch.stack([to_tensor(im) for im in images]), top_k)
+
+    @torch.inference_mode()
+    def rank(self, glyphs: torch.Tensor, top_k: int = 10) -> list[list[Prediction]]:
+        """Top `top_k` for a batch already normalised by `to_tensor`, shape (N, 1, S, S)."""
+        probs = self.model(standardise(glyphs)).float().softmax(dim=1)
         scores, idx = probs.topk(min(top_k, probs.shape[1]), dim=1)
         return [
             [Prediction(self.labels[i], s) for i, s in zip(row_i, row_s, strict=True)]
