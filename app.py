@@ -51,6 +51,7 @@ def load_recognizer() -> tuple[Recognizer, str]:
 torch.set_num_threads(1)  # one core per request: the queue below runs two at a time on 2 vCPUs
 recognizer, model_notice = load_recognizer()
 references = References.load()
+lookup("一")  # load the dictionary now rather than on the first request
 log.info("Model %s: %d characters", recognizer.source, len(recognizer.labels))
 if not len(references):
     log.warning("No reference glyphs (run `python -m oracle_bones references`): none shown")
