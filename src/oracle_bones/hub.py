@@ -104,18 +104,28 @@ def offline() -> bool:
 
 
 def download_model(repo_id: str, timeout: float = PULL_TIMEOUT_S) -> Path:
-    """The model folder (config, safetensors weights, card) from the Hub or its cache."""
-    from huggingface_hub import snapshot_download
+    """The model folder (config, safetensors weights, card) from the Hub or its cache.
+
+    Files come one by one in the bounded thread: snapshot_download's worker pool is joined at
+    interpreter exit, so a stalled download would keep a finished process from exiting.
+    """
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import RemoteEntryNotFoundError
 
     if offline():
         raise HubUnavailable(f"{repo_id}: offline mode is on (HF_HUB_OFFLINE=1)")
-    return Path(
-        bounded(
-            lambda: snapshot_download(repo_id, allow_patterns=MODEL_FILES),
-            timeout,
-            f"downloading {repo_id}",
-        )
-    )
+
+    def fetch() -> Path:
+        folder = Path(hf_hub_download(repo_id, MODEL_FILES[0])).parent
+        for name in MODEL_FILES[1:]:
+            try:
+                hf_hub_download(repo_id, name)
+            except RemoteEntryNotFoundError:
+                if name != "README.md":  # the card is welcome, not required
+                    raise
+        return folder
+
+    return bounded(fetch, timeout, f"downloading {repo_id}")
 
 
 def push_folder(folder: Path, repo_id: str, repo_type: str, message: str) -> str:
