@@ -86,6 +86,8 @@ def describe(err: BaseException) -> str:
     if isinstance(err, LocalEntryNotFoundError):
         cause = f" ({describe(err.__cause__)})" if err.__cause__ else ""
         return f"cannot reach {endpoint()} and nothing is cached{cause}"
+    if type(err).__module__.split(".")[0] in ("httpx", "httpx2"):  # connection-level failure
+        return f"cannot reach {endpoint()} ({type(err).__name__}: {err})"
     if isinstance(err, HfHubHTTPError) and err.response is not None:
         return f"HTTP {err.response.status_code} from {endpoint()}"
     return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
@@ -109,13 +111,25 @@ def download_model(repo_id: str, timeout: float = PULL_TIMEOUT_S) -> Path:
     Files come one by one in the bounded thread: snapshot_download's worker pool is joined at
     interpreter exit, so a stalled download would keep a finished process from exiting.
     """
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import (
+        get_hf_file_metadata,
+        hf_hub_download,
+        hf_hub_url,
+        try_to_load_from_cache,
+    )
     from huggingface_hub.errors import RemoteEntryNotFoundError
 
     if offline():
         raise HubUnavailable(f"{repo_id}: offline mode is on (HF_HUB_OFFLINE=1)")
 
     def fetch() -> Path:
+        try:  # one request, no retries: a Hub that is down or failing is known at once
+            get_hf_file_metadata(hf_hub_url(repo_id, MODEL_FILES[0]), timeout=timeout)
+        except Exception:
+            cached = try_to_load_from_cache(repo_id, MODEL_FILES[1])
+            if isinstance(cached, str):  # a copy from an earlier run: serve that
+                return Path(cached).parent
+            raise
         folder = Path(hf_hub_download(repo_id, MODEL_FILES[0])).parent
         for name in MODEL_FILES[1:]:
             try:
