@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--model", help="Hub repo id or folder (default: OBS_MODEL, else bundled)")
     p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")
-    p.add_argument("--out", type=Path, default=Path("metrics.json"))
+    p.add_argument("--out", type=Path, default=Path("build/metrics.json"))
     p.set_defaults(fn=evaluate)
 
     p = sub.add_parser("predict", help="name the glyph in each image")
