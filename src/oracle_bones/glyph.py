@@ -83,7 +83,7 @@ def ink_map(image: Any) -> np.ndarray:
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing
         grey, paper = 1.0 - grey, 1.0 - paper
-    darkest = float(np.percentile(grey, 0.5))
+    darkest = float(np.percentile(grey if grey.size < 65_536 else grey[::2, ::2], 0.5))
     if paper - darkest < MIN_CONTRAST:
         raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
     return ((paper - grey) / (paper - darkest)).clip(0.0, 1.0).astype(np.float32)
@@ -161,8 +161,10 @@ def _pil_grey(img: Image.Image) -> np.ndarray:
         return _array_grey(np.asarray(img))
     if img.mode == "CMYK":
         img = img.convert("RGB")
-    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
-    return _composite(rgba)
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        paper = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(paper, img.convert("RGBA"))  # in C: fast
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
 def _array_grey(arr: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ class Recognizer:
     """Names a drawn oracle bone glyph: `Recognizer.from_pretrained().predict(image)`."""
 
     def __init__(self, loaded: model_io.LoadedModel, source: str | Path) -> None:
-        self.model = loaded.model.eval()
+        self.model = loaded.model.eval().to(memory_format=torch.channels_last)  # faster on CPU
         self.labels = loaded.labels
         self.config = loaded.config
         self.source = source
@@ -58,7 +58,8 @@ class Recognizer:
     @torch.inference_mode()
     def rank(self, glyphs: torch.Tensor, top_k: int = 10) -> list[list[Prediction]]:
         """Top `top_k` for a batch already normalised by `to_tensor`, shape (N, 1, S, S)."""
-        probs = self.model(standardise(glyphs)).float().softmax(dim=1)
+        x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
+        probs = self.model(x).float().softmax(dim=1)
         scores, idx = probs.topk(min(top_k, probs.shape[1]), dim=1)
         return [
             [Prediction(self.labels[i], s) for i, s in zip(row_i, row_s, strict=True)]
