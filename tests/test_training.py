@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 import timm
 import torch
-
 from conftest import DATA, ROOT, run_cli
+
 from oracle_bones import Recognizer, to_tensor
 from oracle_bones.evaluate import standardise
 
@@ -76,7 +77,7 @@ def test_folder_loads_in_recognizer_and_timm_alike(trained):
     image = DATA / "jiaguwen" / "i" / "3653610.jpg"
     rec = Recognizer.from_pretrained(work / "model")
     top = rec.predict(image, top_k=5)
-    assert len(top) == 5 and all(a.score >= b.score for a, b in zip(top, top[1:]))
+    assert len(top) == 5 and all(a.score >= b.score for a, b in itertools.pairwise(top))
     assert abs(sum(p.score for p in rec.predict(image, top_k=40)) - 1.0) < 1e-4
     net = timm.create_model(f"local-dir:{work / 'model'}", pretrained=True).eval()
     assert net.pretrained_cfg["label_names"] == rec.labels
