@@ -17,7 +17,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no analytics unles
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # the package, without install
 
 import gradio as gr
+import pydantic
 import torch
+from gradio.components.image_editor import EditorData
 
 from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, Recognizer
 from oracle_bones.dictionary import ATTRIBUTION, lookup
@@ -151,6 +153,16 @@ def how_it_works() -> str:
     )
 
 
+class DrawingData(EditorData):
+    """The Sketchpad's value as an API caller may send it, with `layers` None or holding None:
+    Gradio's own model refuses those before `recognise` runs, with a bare "Error"."""
+
+    @pydantic.field_validator("layers", mode="before")
+    @classmethod
+    def _drop_none(cls, layers):
+        return [layer for layer in layers or [] if layer is not None]
+
+
 # Gradio 6's Sketchpad ignores strokes until a tool is picked, also after "Clear canvas": click
 # its brush once the canvas is ready, until it has stayed selected for a second.
 SELECT_BRUSH = """() => {
@@ -199,6 +211,7 @@ with gr.Blocks(title="Oracle bone script recogniser") as demo:
                     canvas_size=(400, 400),
                     height=520,
                 )
+                sketchpad.data_model = DrawingData
                 recognise_button = gr.Button("Recognise", variant="primary")
             with gr.Tab("Upload"):
                 upload = gr.Image(

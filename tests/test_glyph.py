@@ -8,52 +8,28 @@ from __future__ import annotations
 
 import io
 import resource
-import struct
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from images import (
+    SIDE,
+    cross,
+    encoded,
+    in_mode,
+    l_shape,
+    on_transparent,
+    photo,
+    write_animated_gif,
+    write_bilevel_png,
+    write_exif_rotated,
+)
+from PIL import Image
 
 from oracle_bones.glyph import EmptyDrawing, InvalidImage, grey_array, to_tensor
-
-SIDE = 96
-
-
-def cross(side: int = SIDE, paper: int = 255, ink: int = 0) -> Image.Image:
-    """A cross on a plain ground (mode L): symmetric, so the expected tensor is easy to state."""
-    img = Image.new("L", (side, side), paper)
-    draw = ImageDraw.Draw(img)
-    lo, hi, a, b = side * 0.2, side * 0.8, side * 0.45, side * 0.55
-    draw.rectangle([a, lo, b, hi], fill=ink)
-    draw.rectangle([lo, a, hi, b], fill=ink)
-    return img
-
-
-def in_mode(img: Image.Image, mode: str) -> Image.Image:
-    """`img` (L) in any PIL mode; 16-bit modes span the full 16-bit range, as a scanner's do."""
-    if mode.startswith("I;16"):
-        dtype = ">u2" if mode == "I;16B" else "<u2"
-        return Image.fromarray((np.asarray(img).astype(np.uint32) * 257).astype(dtype))
-    return img.convert(mode)
-
-
-def on_transparent(mode: str) -> Image.Image:
-    """A black cross on fully transparent *black*: only honouring the alpha makes paper white."""
-    mask = cross(paper=0, ink=255)
-    if mode == "P":
-        img = Image.new("P", mask.size, 0)
-        img.putpalette([0, 0, 0] * 2)  # both entries black; entry 0 is made transparent
-        img.paste(1, mask=mask)
-        img.info["transparency"] = 0
-        return img
-    img = Image.new(mode, mask.size, 0)
-    img.putalpha(mask)
-    return img
 
 
 def assert_cross(t: torch.Tensor, paper: float = 0.1) -> None:
@@ -79,24 +55,6 @@ def as_input(path: Path, kind: str) -> object:
     if kind == "bytes":
         return path.read_bytes()
     return io.BytesIO(path.read_bytes())  # a file object, as an upload handler gives
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def write_bilevel_png(path: Path, width: int, height: int) -> Path:
-    """A valid all-black 1-bit PNG of any size, compressed while streamed: huge, yet small."""
-    z, zeros = zlib.compressobj(9), bytes(1 << 20)
-    left, parts = ((width + 7) // 8 + 1) * height, []  # one filter byte per row
-    while left > 0:
-        parts.append(z.compress(zeros[: min(left, len(zeros))]))
-        left -= len(zeros)
-    parts.append(z.flush())
-    header = png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-    idat = png_chunk(b"IDAT", b"".join(parts))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + header + idat + png_chunk(b"IEND", b""))
-    return path
 
 
 # --- every input kind -----------------------------------------------------------------------
@@ -271,42 +229,17 @@ def test_empty_sketchpad(value: dict) -> None:
 # --- files from the wild --------------------------------------------------------------------
 
 
-def l_shape() -> Image.Image:
-    """Asymmetric, so a missed or wrong rotation shows."""
-    img = Image.new("L", (120, 80), 255)
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([10, 10, 25, 70], fill=0)
-    draw.rectangle([10, 55, 100, 70], fill=0)
-    return img
-
-
-@pytest.mark.parametrize(
-    ("orientation", "upright"),
-    [
-        (3, Image.Transpose.ROTATE_180),
-        (6, Image.Transpose.ROTATE_270),
-        (8, Image.Transpose.ROTATE_90),
-    ],
-)
-def test_exif_rotation_is_honoured(
-    tmp_path: Path, orientation: int, upright: Image.Transpose
-) -> None:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    path = tmp_path / "rotated.jpg"
-    l_shape().convert("RGB").save(path, exif=exif, quality=95)
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_rotation_is_honoured(tmp_path: Path, orientation: int) -> None:
+    path = write_exif_rotated(l_shape(), tmp_path / "rotated.jpg", orientation)
     got = to_tensor(path)
-    assert (got - to_tensor(l_shape().transpose(upright))).abs().mean() < 0.01
-    assert (got - to_tensor(l_shape())).abs().mean() > 0.1
+    assert (got - to_tensor(l_shape())).abs().mean() < 0.01
+    with Image.open(path) as stored:  # the pixels as stored, EXIF ignored
+        assert (got - to_tensor(stored.convert("L"))).abs().mean() > 0.1
 
 
 def test_animated_gif_gives_first_frame(tmp_path: Path) -> None:
-    second = Image.new("L", l_shape().size, 255)
-    ImageDraw.Draw(second).rectangle([50, 5, 60, 75], fill=0)
-    path = tmp_path / "anim.gif"
-    l_shape().convert("P").save(
-        path, save_all=True, append_images=[second.convert("P")], duration=100, loop=0
-    )
+    path = write_animated_gif(tmp_path / "anim.gif", l_shape())
     with Image.open(path) as gif:
         assert gif.n_frames == 2
     assert torch.allclose(to_tensor(path), to_tensor(l_shape()))
@@ -347,12 +280,6 @@ def test_just_over_the_pixel_limit_refused(tmp_path: Path) -> None:
     path = write_bilevel_png(tmp_path / "wide.png", 10_000, 6_000)  # 60 of 50 megapixels
     with pytest.raises(InvalidImage):
         to_tensor(path)
-
-
-def encoded(fmt: str) -> bytes:
-    buf = io.BytesIO()
-    cross(side=200).convert("RGB").save(buf, format=fmt)
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
@@ -416,10 +343,8 @@ def test_one_pixel(tmp_path: Path, mode: str, value: int) -> None:
 
 def test_large_photo(tmp_path: Path) -> None:
     """A 6,000 x 6,000 phone photo: uneven paper with grain, a dark brush cross."""
-    grain = np.random.default_rng(0).normal(200, 12, (60, 60, 3)).clip(0, 255).astype(np.uint8)
-    photo = Image.fromarray(grain).resize((6000, 6000), Image.Resampling.BICUBIC)
-    photo.paste((40, 30, 30), mask=cross(side=6000, paper=0, ink=255))
+    big = photo()
     path = tmp_path / "photo.jpg"
-    photo.save(path, quality=85)
-    assert_cross(to_tensor(photo), paper=0.3)
+    big.save(path, quality=85)
+    assert_cross(to_tensor(big), paper=0.3)
     assert_cross(to_tensor(path), paper=0.3)

@@ -48,7 +48,9 @@ def train_args(dataset: Path, work: Path, epochs: int = 3) -> list[str]:
 
 
 def epochs_of(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"epoch"')]
+    """The per-epoch rows train.py prints (its last line, the best epoch's summary, has no loss)."""
+    rows = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"epoch"')]
+    return [row for row in rows if "loss" in row]
 
 
 @pytest.fixture(scope="module")
