@@ -7,6 +7,7 @@ OBS_MODEL names the model (a Hub repo id or a folder); the bundled model is serv
 cannot be reached (or with HF_HUB_OFFLINE=1).
 """
 
+import ctypes
 import html
 import logging
 import os
@@ -51,6 +52,8 @@ def load_recognizer() -> tuple[Recognizer, str]:
 
 
 torch.set_num_threads(1)  # one core per request: the queue below runs two at a time on 2 vCPUs
+if hasattr(ctypes.CDLL(None), "mallopt"):  # glibc: few malloc arenas, so memory is reused
+    ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX = 2 (one per worker)
 recognizer, model_notice = load_recognizer()
 references = References.load()
 lookup("一")  # load the dictionary now rather than on the first request
@@ -191,7 +194,8 @@ CSS = """
 .forms img { width: 64px; height: 64px; margin: 0 2px; background: white; border-radius: 4px; }
 """
 
-with gr.Blocks(title="Oracle bone script recogniser") as demo:
+# Uploaded files are cached on disk by Gradio: on a public Space, drop them after an hour.
+with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600)) as demo:
     gr.Markdown(
         "# Oracle bone script recogniser · 甲骨文\n"
         "Draw a Shang-dynasty oracle bone glyph (or upload a picture of one) and see which modern "

@@ -118,13 +118,13 @@ def main() -> None:
         run(url, 1, 5, png)  # warm-up
         before = rss_mb(proc.pid)
         print(f"cold start to ready: {cold:.1f} s   resident memory after warm-up: {before:.0f} MB")
-        print("users  requests  errors  req/s   p50 ms  p95 ms  p99 ms")
+        print("users  requests  errors  req/s   p50 ms  p95 ms  p99 ms  RSS MB")
         shares = {1: 0.1, 8: 0.3, 32: 0.6}
         for users, share in shares.items():
             r = run(url, users, max(users, int(args.requests * share)), png)
             print(
                 f"{r['users']:>5}  {r['requests']:>8}  {r['errors']:>6}  {r['per_s']:6.1f} "
-                f"{r['p50']:7.0f} {r['p95']:7.0f} {r['p99']:7.0f}"
+                f"{r['p50']:7.0f} {r['p95']:7.0f} {r['p99']:7.0f} {rss_mb(proc.pid):7.0f}"
             )
         after = rss_mb(proc.pid)
         print(f"resident memory: {before:.0f} MB -> {after:.0f} MB ({after - before:+.0f} MB)")
