@@ -17,7 +17,7 @@ from pathlib import Path
 import datasets
 import pytest
 import yaml
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, run_cli
 from tiny_sources import needs_data, seed_items, write_jiaguwen
 
 from oracle_bones.cli import main
@@ -32,13 +32,19 @@ from oracle_bones.dataset import (
 from oracle_bones.glyph import square_glyph
 from oracle_bones.sources import SOURCES
 
-FULL = ROOT / "build" / "dataset"  # all three sources, built from ../shared/data; read-only
 FIGURES = ("train", "test", "train_classes", "test_classes")
 COLUMNS = (*FIGURES, "skipped", "removed")
 
-needs_full = pytest.mark.skipif(
-    not (FULL / "dataset_dict.json").exists(), reason=f"no all-sources build at {FULL}"
-)
+
+@pytest.fixture(scope="session")
+def full() -> Path:
+    """All three sources, as `train.py` uses them: build/dataset, built here when missing."""
+    out = ROOT / "build" / "dataset"
+    if not (out / "dataset_dict.json").exists():
+        args = ("build-dataset", "--data-dir", str(DATA), "--out", str(out))
+        r = run_cli("-m", "oracle_bones", *args)
+        assert r.returncode == 0, r.stderr[-2000:]
+    return out
 
 
 # --- reading a build ------------------------------------------------------------------------
@@ -163,29 +169,26 @@ def test_seed_build_card(seed_dataset: Path) -> None:
 # --- the all-sources build, if present -------------------------------------------------------
 
 
-@needs_full
-def test_full_build_split_and_labels() -> None:
-    dd = datasets.load_from_disk(str(FULL))
+def test_full_build_split_and_labels(full: Path) -> None:
+    dd = datasets.load_from_disk(str(full))
     assert len(dd["test"]) == 392
     assert set(dd["train"]["source"]) == set(SOURCES)
     assert Counter(dd["train"]["source"])[SEED] == 1210
     assert_split_rules(dd)
 
 
-@needs_full
-def test_full_build_card() -> None:
-    assert_front_matter(FULL, "other", "10K<n<100K")
-    assert "unknown" in front_matter(FULL)["license_details"]
-    assert_card_matches(FULL, DATA)
-    rows = card_rows(FULL)
+def test_full_build_card(full: Path) -> None:
+    assert_front_matter(full, "other", "10K<n<100K")
+    assert "unknown" in front_matter(full)["license_details"]
+    assert_card_matches(full, DATA)
+    rows = card_rows(full)
     assert rows[SEED]["removed"] == 0 and all(r["test"] == 0 for s, r in rows.items() if s != SEED)
 
 
-@needs_full
-def test_full_build_keeps_no_near_copy_of_a_test_image() -> None:
+def test_full_build_keeps_no_near_copy_of_a_test_image(full: Path) -> None:
     """A seeded sample of the font glyphs left in train (all of them takes a minute)."""
-    dd = datasets.load_from_disk(str(FULL)).cast_column("image", datasets.Image(decode=False))
-    threshold = json.loads((FULL / STATS_FILE).read_text(encoding="utf-8"))["threshold"]
+    dd = datasets.load_from_disk(str(full)).cast_column("image", datasets.Image(decode=False))
+    threshold = json.loads((full / STATS_FILE).read_text(encoding="utf-8"))["threshold"]
     train = dd["train"]
     extra = [i for i, source in enumerate(train["source"]) if source != SEED]
     sample = train.select(sorted(random.Random(0).sample(extra, 1000)))
