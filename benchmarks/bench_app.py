@@ -115,11 +115,12 @@ def main() -> None:
     proc, url, cold = start_app(args.model)
     try:
         png = glyph_png()
-        run(url, 1, 5, png)  # warm-up
+        shares = {1: 0.1, 8: 0.3, 32: 0.6}
+        for users in shares:  # warm-up: one-time allocations (worker threads) at each level
+            run(url, users, users, png)
         before = rss_mb(proc.pid)
         print(f"cold start to ready: {cold:.1f} s   resident memory after warm-up: {before:.0f} MB")
         print("users  requests  errors  req/s   p50 ms  p95 ms  p99 ms  RSS MB")
-        shares = {1: 0.1, 8: 0.3, 32: 0.6}
         for users, share in shares.items():
             r = run(url, users, max(users, int(args.requests * share)), png)
             print(
