@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .files import atomic_dir
+from .files import atomic_dir, atomic_file
 from .glyph import GlyphError, square_glyph
 from .pen import skeleton_distance, stroke
 from .sources import SOURCES, Record
@@ -186,7 +186,7 @@ def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
     """Normalise every image of a split exactly as serving does; cached by its fingerprint."""
     import safetensors.torch
 
-    from .glyph import INPUT_SIZE, full_contrast, resize
+    from .glyph import INPUT_SIZE, fit
 
     cache = None
     if cache_dir is not None:
@@ -196,7 +196,7 @@ def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
     ink, dist = [], []
     for image in tqdm(split["image"] if len(split) else [], desc=f"normalising {split.split}"):
         square = square_glyph(image)
-        ink.append(full_contrast(resize(square, INPUT_SIZE)))
+        ink.append(fit(square, INPUT_SIZE))
         dist.append(skeleton_distance(square))
     t = GlyphTensors(
         ink=(torch.from_numpy(np.stack(ink))[:, None] * 255).round().to(torch.uint8),
@@ -204,8 +204,6 @@ def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
         labels=torch.tensor(split["label"], dtype=torch.int64),
     )
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        safetensors.torch.save_file(t.__dict__, str(tmp))
-        tmp.replace(cache)
+        with atomic_file(cache) as tmp:
+            safetensors.torch.save_file(t.__dict__, str(tmp))
     return t

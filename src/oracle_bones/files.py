@@ -1,4 +1,4 @@
-"""Writing folders atomically: an interrupted build or save never leaves a half-written folder."""
+"""Writing atomically: an interrupted build or save never leaves a half-written file or folder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def atomic_file(out: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `out` to write; on success it replaces `out` by a rename."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        yield tmp
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

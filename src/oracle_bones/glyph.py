@@ -41,11 +41,15 @@ class InvalidImage(GlyphError):
 
 def to_tensor(image: Any, size: int = INPUT_SIZE) -> torch.Tensor:
     """Normalise any glyph input to a float tensor (1, size, size), ink 1.0, paper 0.0."""
-    return torch.from_numpy(full_contrast(resize(square_glyph(image), size)))[None]
+    return torch.from_numpy(fit(square_glyph(image), size))[None]
 
 
-def full_contrast(ink: np.ndarray) -> np.ndarray:
-    """Scale so the darkest stroke is 1.0: thin lines shrunk from a big canvas stay visible."""
+def fit(square: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """The cropped square at `size`, darkest stroke 1.0 (thin lines from a big canvas stay visible).
+
+    Training caches this beside the skeleton of the same square, so it is its own step.
+    """
+    ink = resize(square, size)
     return ink / max(float(ink.max()), 1e-6)
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from .glyph import GlyphError, full_contrast, resize, square_glyph
+from .files import atomic_file
+from .glyph import INPUT_SIZE, GlyphError, square_glyph, to_tensor
 from .pen import PEN_WIDTH, pen_drawn
 
 SIZE = 48
@@ -32,7 +32,7 @@ EXAMPLE_SIDE = 256
 
 def normalise(image, size: int = SIZE) -> np.ndarray:
     """Crop to the ink, square, resize: uint8 (size, size), dark ink on white."""
-    ink = full_contrast(resize(square_glyph(image), size))
+    ink = to_tensor(image, size)[0].numpy()
     return (255 - np.round(ink * 255)).astype(np.uint8)
 
 
@@ -64,16 +64,8 @@ def build(dataset_dir: str | os.PathLike, per_class: int = PER_CLASS, size: int 
 
 def save(labels: np.ndarray, images: np.ndarray, count: np.ndarray, out: str | os.PathLike) -> None:
     """Write the `.npz` atomically."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".npz", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, labels=labels, images=images, count=count)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(Path(out)) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, labels=labels, images=images, count=count)
 
 
 class References:
@@ -115,7 +107,7 @@ def png_data_uri(image: np.ndarray) -> str:
 
 def pen_rendering(image, side: int = EXAMPLE_SIDE) -> Image.Image:
     """The glyph re-drawn with a round pen, as a user would on the canvas: black on white."""
-    ink = pen_drawn(square_glyph(image), side, PEN_WIDTH * side / 64)
+    ink = pen_drawn(square_glyph(image), side, PEN_WIDTH * side / INPUT_SIZE)
     return Image.fromarray((255 - np.round(ink * 255)).astype(np.uint8), mode="L")
 
 

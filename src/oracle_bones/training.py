@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from . import model as model_io
 from .augment import Augment
 from .dataset import build, load, save, to_tensors
 from .evaluate import evaluate, standardise
+from .files import atomic_file
 
 
 @dataclass
@@ -197,20 +197,18 @@ def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: li
 
 def _save_checkpoint(path: Path, acc, net, opt, sched, epoch: int, best: dict, history) -> None:
     """Everything needed to continue, written to a temporary file and renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(
-        {
-            "model": acc.unwrap_model(net).state_dict(),
-            "opt": opt.state_dict(),
-            "sched": sched.state_dict(),
-            "epoch": epoch,
-            "best": best,
-            "history": history,
-        },
-        tmp,
-    )
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        torch.save(
+            {
+                "model": acc.unwrap_model(net).state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "epoch": epoch,
+                "best": best,
+                "history": history,
+            },
+            tmp,
+        )
 
 
 def _load_checkpoint(path: Path, acc, net, opt, sched):
