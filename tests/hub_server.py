@@ -202,8 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body[:cut])
+        if self.command == "HEAD":  # no body to cut: the connection stays usable
+            return
+        self.wfile.write(body[:cut])
         self.close_connection = self.close_connection or cut is not None
 
     def _json(self, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
