@@ -166,3 +166,12 @@ def test_evaluate_writes_metrics(trained, seed_dataset, tmp_path):
     assert m["n"] == 392
     for split in ("test", "test_pen"):
         assert 0.0 <= m[split]["top1"] <= m[split]["top5"] <= m[split]["top10"] <= 1.0
+
+
+def test_seed_images_are_repeated_in_each_epoch():
+    from oracle_bones.training import _epoch_index
+
+    is_seed = torch.tensor([True, False, False, True])
+    assert _epoch_index(is_seed, 1).tolist() == [0, 1, 2, 3]
+    assert sorted(_epoch_index(is_seed, 3).tolist()) == [0, 0, 0, 1, 2, 3, 3, 3]
+    assert _epoch_index(torch.tensor([True, True]), 3).tolist() == [0, 1]  # seed only

@@ -17,7 +17,7 @@ from .pen import stroke
 
 @dataclass(frozen=True)
 class Augment:
-    p_pen: float = 0.5  # share of glyphs re-drawn with a uniform round pen
+    p_pen: float = 0.7  # share of glyphs re-drawn with a uniform round pen (as people draw)
     pen_width: tuple[float, float] = (1.5, 5.0)  # pixels at the input size
     p_thicken: float = 0.25  # of the rest: thicken the original strokes by a pixel
     rotate: float = 12.0  # degrees

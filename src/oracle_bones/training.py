@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from . import model as model_io
 from .augment import Augment
-from .dataset import build, load, save, to_tensors
+from .dataset import SEED, build, load, save, to_tensors
 from .evaluate import evaluate, standardise
 from .files import atomic_file
 
@@ -29,12 +29,13 @@ class TrainConfig:
     data_dir: str = "../shared/data"  # the sources, when the dataset must be built first
     arch: str = model_io.DEFAULT_ARCH  # any timm name, or seed-cnn (the 2022 baseline)
     pretrained: bool = False  # ImageNet weights, when the Hub answers
-    epochs: int = 30
+    epochs: int = 40
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.05
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
+    seed_repeat: int = 6  # times each seed image is seen per epoch (line drawings, like users')
     seed: int = 0
     out: str = "build/model"  # the best model folder, timm Hub format
     checkpoint: str = "build/checkpoint.pt"  # local only; never shipped
@@ -63,12 +64,16 @@ def train(cfg: TrainConfig) -> dict:
     names = data["train"].features["label"].names
     train_t = to_tensors(data["train"], Path(cfg.cache_dir))
     test_t = to_tensors(data["test"], Path(cfg.cache_dir))
+    is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
-        train_t, test_t, names = _subset(train_t, test_t, names, cfg.limit_classes)
+        train_t, test_t, names, is_seed = _subset(
+            train_t, test_t, names, cfg.limit_classes, is_seed
+        )
+    epoch_index = _epoch_index(is_seed, cfg.seed_repeat)
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train_t.labels) / (cfg.batch_size * acc.num_processes))
+    steps_per_epoch = math.ceil(len(epoch_index) / (cfg.batch_size * acc.num_processes))
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warm, total))
     net, opt, sched = acc.prepare(net, opt, sched)
@@ -81,7 +86,7 @@ def train(cfg: TrainConfig) -> dict:
     writer = _writer(cfg, acc)
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
-        loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch)
+        loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch_index, epoch)
         metrics = evaluate(acc.unwrap_model(net), _on(test_t, acc.device))
         score = (metrics["test"]["top1"] + metrics["test_pen"]["top1"]) / 2
         row = {
@@ -107,11 +112,11 @@ def train(cfg: TrainConfig) -> dict:
     return best
 
 
-def _epoch(cfg, acc, net, opt, sched, data, epoch: int) -> float:
-    """One pass over the shuffled training set; each process takes its share of each batch."""
+def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> float:
+    """One pass over the shuffled epoch index; each process takes its share of each batch."""
     net.train()
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
-    order = torch.randperm(len(data.labels), generator=g)
+    order = index[torch.randperm(len(index), generator=g)]
     step = cfg.batch_size * acc.num_processes
     total, n = 0.0, 0
     bar = tqdm(
@@ -137,6 +142,14 @@ def _epoch(cfg, acc, net, opt, sched, data, epoch: int) -> float:
     return total / max(n, 1)
 
 
+def _epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
+    """Every training image once, and each seed image `seed_repeat` times in all: a weight
+    against the font glyphs, so a seed-only dataset is simply seen once per epoch."""
+    repeat = 1 if is_seed.all() else max(seed_repeat, 1)
+    extra = torch.nonzero(is_seed).flatten().repeat(repeat - 1)
+    return torch.cat([torch.arange(len(is_seed)), extra])
+
+
 def _lr_factor(step: int, warm: int, total: int) -> float:
     """Linear warm-up, then cosine decay to zero."""
     if step < warm:
@@ -158,7 +171,7 @@ def _pretrained_ok(cfg: TrainConfig) -> bool:
         return False
 
 
-def _subset(train_t, test_t, names, n: int):
+def _subset(train_t, test_t, names, n: int, is_seed: torch.Tensor):
     """The first n classes of `test`, for quick runs: both splits keep only those classes."""
     keep = test_t.labels.unique()[:n]
     remap = torch.full((len(names),), -1, dtype=torch.int64)
@@ -168,7 +181,8 @@ def _subset(train_t, test_t, names, n: int):
         m = remap[t.labels] >= 0
         return type(t)(t.ink[m], t.distance[m], remap[t.labels[m]])
 
-    return take(train_t), take(test_t), [names[i] for i in keep.tolist()]
+    names = [names[i] for i in keep.tolist()]
+    return take(train_t), take(test_t), names, is_seed[remap[train_t.labels] >= 0]
 
 
 def _on(t, device):
