@@ -12,6 +12,7 @@ import html
 import logging
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no analytics unless asked for
@@ -55,6 +56,9 @@ torch.set_num_threads(1)  # one core per request: the queue below runs two at a 
 if hasattr(ctypes.CDLL(None), "mallopt"):  # glibc: few malloc arenas, so memory is reused
     ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX = 2 (one per worker)
 recognizer, model_notice = load_recognizer()
+# Torch and glibc keep memory per thread: recognitions run on these two threads, not on whichever
+# of Gradio's ~40 worker threads took the request, so resident memory stays flat under load.
+inference = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recognise")
 references = References.load()
 lookup("一")  # load the dictionary now rather than on the first request
 log.info("Model %s: %d characters", recognizer.source, len(recognizer.labels))
@@ -79,7 +83,7 @@ def recognise(image) -> dict[str, float] | str:
     if image is None:
         return HINT
     try:
-        predictions = recognizer.predict(image, top_k=TOP_K)
+        predictions = inference.submit(recognizer.predict, image, TOP_K).result()
     except EmptyDrawing as e:
         return str(e)
     except GlyphError as e:  # a damaged or unsupported file
