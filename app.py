@@ -57,7 +57,7 @@ if hasattr(ctypes.CDLL(None), "mallopt"):  # glibc: few malloc arenas, so memory
     ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX = 2 (one per worker)
 recognizer, model_notice = load_recognizer()
 # Torch and glibc keep memory per thread: recognitions run on these two threads, not on whichever
-# of Gradio's ~40 worker threads took the request, so resident memory stays flat under load.
+# of Gradio's ~40 worker threads took the request, so memory under load levels off sooner.
 inference = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recognise")
 references = References.load()
 lookup("一")  # load the dictionary now rather than on the first request

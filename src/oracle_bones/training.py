@@ -179,10 +179,10 @@ def _subset(train_t, test_t, names, n: int, is_seed: torch.Tensor):
 
     def take(t):
         m = remap[t.labels] >= 0
-        return type(t)(t.ink[m], t.distance[m], remap[t.labels[m]])
+        return type(t)(t.ink[m], t.distance[m], remap[t.labels[m]]), m
 
-    names = [names[i] for i in keep.tolist()]
-    return take(train_t), take(test_t), names, is_seed[remap[train_t.labels] >= 0]
+    (train, in_train), (test, _) = take(train_t), take(test_t)
+    return train, test, [names[i] for i in keep.tolist()], is_seed[in_train]
 
 
 def _on(t, device):
