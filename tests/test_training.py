@@ -92,8 +92,7 @@ def test_resume_after_kill_ends_where_an_uninterrupted_run_ends(seed_dataset, tr
     _, uninterrupted = trained
     work = tmp_path / "b"
     args = train_args(seed_dataset, work)
-    # Unbuffered, or the epoch-1 line can reach us only after later epochs have run.
-    env = {"PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env = {"PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,

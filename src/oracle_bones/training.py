@@ -97,7 +97,7 @@ def train(cfg: TrainConfig) -> dict:
             **{f"{s}_{k}": v for s in ("test", "test_pen") for k, v in metrics[s].items()},
         }
         history.append(row)
-        acc.print(json.dumps(row))
+        acc.print(json.dumps(row), flush=True)  # a log file or pipe sees each epoch as it ends
         if writer:
             for k, v in row.items():
                 writer.add_scalar(k, v, epoch + 1)
