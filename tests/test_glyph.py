@@ -348,3 +348,49 @@ def test_large_photo(tmp_path: Path) -> None:
     big.save(path, quality=85)
     assert_cross(to_tensor(big), paper=0.3)
     assert_cross(to_tensor(path), paper=0.3)
+
+
+# --- little ink: a short stroke, a dot, a small glyph in a corner ---------------------------
+
+
+def canvas_with(draw: Callable[[object], None], side: int = 400) -> np.ndarray:
+    """A Sketchpad composite (RGBA, white paper) with black strokes of the default 6 px brush."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGBA", (side, side), (255, 255, 255, 255))
+    draw(ImageDraw.Draw(img))
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda d: d.line([(150, 200), (250, 200)], fill="black", width=6),  # 一 at a quarter
+        lambda d: d.ellipse([197, 197, 203, 203], fill="black"),  # a dot
+        lambda d: d.line([(20, 20), (50, 20)], fill="black", width=6),  # small, in a corner
+        lambda d: d.line([(300, 300), (340, 300)], fill="black", width=1),  # a 1 px hairline
+    ],
+    ids=["short-line", "dot", "corner", "hairline"],
+)
+def test_little_ink_is_a_glyph_not_an_empty_page(draw: Callable[[object], None]) -> None:
+    """Ink under 0.5% of the picture used to read as paper: any visible stroke is a glyph."""
+    value = {"background": None, "layers": [], "composite": canvas_with(draw)}
+    t = to_tensor(value)
+    assert t.shape == (1, 64, 64) and float(t.max()) == 1.0
+    assert float((t > 0.5).float().mean()) > 0.01  # the stroke fills the model's input
+
+
+def test_short_line_reads_as_a_horizontal_stroke() -> None:
+    t = to_tensor(canvas_with(lambda d: d.line([(150, 200), (250, 200)], fill="black", width=6)))[0]
+    rows = (t > 0.5).any(1).nonzero().flatten()
+    cols = (t > 0.5).any(0).nonzero().flatten()
+    assert len(cols) > 50 and len(rows) < 12  # wide and flat, centred
+    assert abs(float(rows.float().mean()) - 31.5) < 3
+
+
+def test_faint_specks_on_blank_paper_stay_empty() -> None:
+    """Paper with JPEG-like noise of a few grey levels is still an empty page."""
+    rng = np.random.default_rng(0)
+    paper = (250 + rng.integers(-4, 5, (400, 400))).clip(0, 255).astype(np.uint8)
+    with pytest.raises(EmptyDrawing):
+        to_tensor(paper)

@@ -22,6 +22,8 @@ MAX_PIXELS = 50_000_000  # a 6,000 x 6,000 photo passes; a 40,000 x 40,000 bomb 
 MAX_BYTES = 50 * 1024 * 1024
 WORK_SIDE = 512  # big pictures are reduced to this before any per-pixel work
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1 grey scale)
+DARK_PERCENTILE = 0.5  # the ink's darkness: robust to specks when ink covers >= 0.5% of the page
+MIN_INK_PIXELS = 4  # with less ink than that (a short stroke, a dot), the 4th darkest pixel
 INK_LEVEL = 0.35  # after contrast stretch, what counts as ink when cropping
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for decoders that bypass ours
@@ -87,7 +89,10 @@ def ink_map(image: Any) -> np.ndarray:
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing
         grey, paper = 1.0 - grey, 1.0 - paper
-    darkest = float(np.percentile(grey if grey.size < 65_536 else grey[::2, ::2], 0.5))
+    darkest = float(np.percentile(grey if grey.size < 65_536 else grey[::2, ::2], DARK_PERCENTILE))
+    if paper - darkest < MIN_CONTRAST:  # little ink (a dot, one short line): any visible stroke
+        k = min(MIN_INK_PIXELS, grey.size) - 1
+        darkest = float(np.partition(grey, k, axis=None)[k])
     if paper - darkest < MIN_CONTRAST:
         raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
     return ((paper - grey) / (paper - darkest)).clip(0.0, 1.0).astype(np.float32)
