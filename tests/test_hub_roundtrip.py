@@ -59,7 +59,7 @@ PULL = """
 import json, sys, time
 import timm, torch
 from oracle_bones import Recognizer, to_tensor
-from oracle_bones.evaluate import standardise
+from oracle_bones.model import standardise
 from oracle_bones.hub import HubUnavailable
 
 client, repo, top_k, *images = sys.argv[1:]

@@ -16,7 +16,7 @@ import torch
 from conftest import DATA, ROOT, run_cli
 
 from oracle_bones import Recognizer, to_tensor
-from oracle_bones.evaluate import standardise
+from oracle_bones.model import standardise
 
 pytestmark = pytest.mark.timeout(600)
 

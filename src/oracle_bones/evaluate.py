@@ -9,16 +9,10 @@ import torch
 from torch import nn
 
 from .dataset import GlyphTensors
+from .model import standardise
 from .pen import PEN_WIDTH, stroke
 
 TOP_K = (1, 5, 10)
-
-
-def standardise(ink: torch.Tensor) -> torch.Tensor:
-    """Ink in [0, 1] -> the network's input (mean and std are in every config.json)."""
-    from .model import MEAN, STD
-
-    return (ink - MEAN[0]) / STD[0]
 
 
 def topk_accuracy(logits: torch.Tensor, labels: torch.Tensor, ks=TOP_K) -> dict[str, float]:

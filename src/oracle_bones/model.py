@@ -25,6 +25,11 @@ MEAN, STD = (0.5,), (0.5,)  # ink-high input in [0, 1] -> [-1, 1]
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 
+def standardise(ink: torch.Tensor) -> torch.Tensor:
+    """Ink in [0, 1] -> the network's input (mean and std are in every config.json)."""
+    return (ink - MEAN[0]) / STD[0]
+
+
 class ModelFileError(ValueError):
     """A model folder is missing a file, or its files disagree."""
 

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 import torch
 
 from . import model as model_io
-from .evaluate import standardise
 from .glyph import to_tensor
 from .hub import download_model
+from .model import standardise
 
 BUNDLED = Path(__file__).resolve().parent / "pretrained"
 

@@ -19,8 +19,9 @@ from tqdm.auto import tqdm
 from . import model as model_io
 from .augment import Augment
 from .dataset import SEED, build, load, save, to_tensors
-from .evaluate import evaluate, standardise
+from .evaluate import evaluate
 from .files import atomic_file
+from .model import standardise
 
 
 @dataclass
