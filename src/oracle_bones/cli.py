@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .sources import DEFAULT_SOURCES
+
 DEFAULT_DATA_DIR = Path("../shared/data")
 
 
@@ -93,6 +95,32 @@ def references(args: argparse.Namespace) -> int:
     return 0
 
 
+def label_isobs(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from .isobs_labels import label_table, write_table
+    from .recognizer import Recognizer
+
+    rows = label_table(Recognizer.from_pretrained(args.model), args.data_dir)
+    write_table(rows, args.out)
+    labelled = [r for r in rows if r["char"]]
+    drawings = sum(int(r["drawings"]) for r in labelled)
+    print(
+        f"Wrote {args.out}: {len(labelled)} of {len(rows)} classes labelled ({drawings} drawings); "
+        f"confidence {dict(Counter(r['confidence'] for r in labelled))}; "
+        f"{sum(int(r['agrees'] or 0) for r in labelled)} agree with the model's first choice"
+    )
+    return 0
+
+
+def audit_isobs(args: argparse.Namespace) -> int:
+    from .review import isobs_audit
+
+    for path in isobs_audit(args.dataset, args.data_dir, args.out, args.seed):
+        print(f"Wrote {path}")
+    return 0
+
+
 def review(args: argparse.Namespace) -> int:
     from .review import write_review
 
@@ -112,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_DATA_DIR,
         help="folder holding one sub-folder per source (default: %(default)s)",
     )
-    p.add_argument("--sources", default="jiaguwen,zjnu-chennianfu,zihuisong")
+    p.add_argument("--sources", default=",".join(DEFAULT_SOURCES), help="default: %(default)s")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(fn=build_dataset)
 
@@ -146,6 +174,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="the .npz to write")
     p.add_argument("--examples", type=Path, help="also write pen-drawn test glyphs here as PNGs")
     p.set_defaults(fn=references)
+
+    p = sub.add_parser(
+        "label-isobs", help="recover IsOBS class labels: Shuowen order x a model's evidence"
+    )
+    p.add_argument("--model", help="Hub repo id or folder (default: OBS_MODEL, else bundled)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="holds isobs/, shuowen/")
+    p.add_argument("--out", type=Path, required=True, help="the label table (CSV) to write")
+    p.set_defaults(fn=label_isobs)
+
+    p = sub.add_parser("audit-isobs", help="contact sheets to check the IsOBS labels by eye")
+    p.add_argument("--dataset", default="build/dataset", help="for the other sources' forms")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="holds isobs/")
+    p.add_argument("--out", type=Path, default=Path("build/review"), help="folder for the PNGs")
+    p.add_argument("--seed", type=int, default=0, help="which random classes the sheets show")
+    p.set_defaults(fn=audit_isobs)
 
     p = sub.add_parser("review", help="figures to look at: a normalised train batch, class sizes")
     p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")

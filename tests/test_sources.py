@@ -1,0 +1,200 @@
+"""The sources on the real data in ../shared/data, their downloads over real HTTP, and the IsOBS
+label table: the alignment that recovers it and the committed table's evidence."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import http.server
+import io
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from conftest import DATA
+from hub_server import free_port
+from tiny_sources import needs_data
+
+from oracle_bones.glyph import to_tensor
+from oracle_bones.isobs_labels import COLUMNS, MAX_RANK, align, headwords
+from oracle_bones.sources import DEFAULT_SOURCES, SOURCES, SourceUnavailable, base
+from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS
+from oracle_bones.sources.isobs import LABELS
+
+
+def is_cjk(char: str) -> bool:
+    return len(char) == 1 and (0x3400 <= ord(char) <= 0x9FFF or 0x20000 <= ord(char) <= 0x3FFFF)
+
+
+# --- the sources as they are read here ------------------------------------------------------
+
+
+def test_every_source_states_licence_provenance_and_upstream() -> None:
+    assert set(SOURCES) == {*DEFAULT_SOURCES, "fzjgw"}
+    for s in SOURCES.values():
+        assert s.licence and s.licence_id and s.provenance and s.upstream.startswith("https://")
+    assert not SOURCES["fzjgw"].publishable and "fzjgw" not in DEFAULT_SOURCES
+    assert all(SOURCES[s].publishable for s in DEFAULT_SOURCES)
+
+
+@needs_data
+def test_isobs_drawings_are_every_file_once() -> None:
+    drawings = list(SOURCES["isobs"].drawings(DATA))
+    files = list((DATA / "isobs" / "data_oct").glob("*_1600/*/*.jpg"))
+    assert len(files) == 20_419 and len(drawings) == 20_419 - 14  # byte-identical copies dropped
+    assert len({d.klass for d in drawings}) == 1_621
+    assert all(d.ref.split("_")[0] == str(d.klass) for d in drawings)
+    assert len({d.ref for d in drawings}) == len(drawings)
+
+
+@needs_data
+def test_isobs_records_are_the_labelled_classes_only() -> None:
+    labels = SOURCES["isobs"].labels()
+    records = list(SOURCES["isobs"].records(DATA))
+    assert {int(r.ref.split("_")[0]) for r in records} == set(labels)
+    assert all(r.label == labels[int(r.ref.split("_")[0])] for r in records)
+
+
+@needs_data
+def test_ayjgw_records() -> None:
+    records = list(SOURCES["ayjgw"].records(DATA))
+    assert len(records) == 687
+    assert all(is_cjk(r.label) for r in records)
+    assert to_tensor(records[0].image).shape == (1, 64, 64)
+
+
+@needs_data
+def test_fzjgw_renders_when_named() -> None:
+    records = list(SOURCES["fzjgw"].records(DATA))
+    assert len(records) == 1_417 and len({r.label for r in records}) == 1_386
+    assert float(to_tensor(records[0].image).max()) == 1.0
+
+
+# --- downloads from upstream archives, over real HTTP ----------------------------------------
+
+
+class Archive(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def serve(monkeypatch, tmp_path) -> Iterator:
+    """serve(zip bytes) -> the URL of a real HTTP server answering with them; empty cache."""
+    monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
+    servers = []
+
+    def start(body: bytes) -> str:
+        handler = type("Handler", (Archive,), {"body": body})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/main.zip"
+
+    yield start
+    for s in servers:
+        s.shutdown()
+
+
+def zipped(top: str, files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(f"{top}/{name}", data)
+    return buf.getvalue()
+
+
+@needs_data
+def test_isobs_downloads_its_drawings_when_there_is_no_local_copy(serve, tmp_path) -> None:
+    real = sorted((DATA / "isobs" / "data_oct" / "train_1600" / "0").glob("*.jpg"))[:3]
+    files = {f"data_oct/train_1600/0/{p.name}": p.read_bytes() for p in real}
+    files["data_oct/train_300/0/1_0.jpg"] = real[0].read_bytes()  # a subset folder: not kept
+    files["README.md"] = b"not a drawing"
+    source = dataclasses.replace(SOURCES["isobs"], archive_url=serve(zipped("IsOBS-main", files)))
+    drawings = list(source.drawings(tmp_path / "empty"))
+    assert [d.ref for d in drawings] == sorted(p.stem for p in real)
+    assert [d.image for d in drawings] == [
+        p.read_bytes() for p in sorted(real, key=lambda p: p.stem)
+    ]
+    cached = tmp_path / "cache" / "sources" / "isobs"
+    assert not (cached / "data_oct" / "train_300").exists() and not (cached / "README.md").exists()
+    again = dataclasses.replace(source, archive_url="http://127.0.0.1:9/gone.zip")
+    assert len(list(again.drawings(tmp_path / "empty"))) == 3  # from the cache, no network
+
+
+@needs_data
+def test_ayjgw_downloads_and_reads_the_upstream_labels(serve, tmp_path) -> None:
+    png = next((DATA / "ayjgw" / "images").glob("*.png")).read_bytes()
+    rows = [{"word": "U60000人"}, {"word": "U60002尸/夷"}, {"word": "U60003車"}]
+    files = {f"{IMAGES}/U6000{i}.png": png for i in (0, 2, 3)}
+    files[UPSTREAM_LABELS] = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+    source = dataclasses.replace(
+        SOURCES["ayjgw"], archive_url=serve(zipped("JGW_LORA-main", files))
+    )
+    records = list(source.records(tmp_path / "empty"))
+    assert [(r.label, r.ref) for r in records] == [("人", "U60000"), ("车", "U60003")]
+
+
+def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
+    dead = f"http://127.0.0.1:{free_port()}/main.zip"
+    source = dataclasses.replace(SOURCES["isobs"], archive_url=dead)
+    with pytest.raises(SourceUnavailable, match="--data-dir"):
+        list(source.drawings(tmp_path / "empty"))
+    assert not (tmp_path / "cache" / "sources" / "isobs").exists()
+
+
+# --- the IsOBS labels ------------------------------------------------------------------------
+
+
+def test_align_is_monotone_and_maximises_the_total_gain() -> None:
+    ninf = -np.inf
+    gain = np.array(
+        [
+            [5.0, ninf, ninf, 1.0],  # class 0: headword 0
+            [ninf, ninf, 4.0, ninf],  # class 1: headword 2
+            [ninf, 3.0, ninf, 2.0],  # class 2: headword 1 is out of order; 3 is in order
+        ]
+    )
+    assert align(gain) == [0, 2, 3]
+
+
+def test_align_leaves_out_what_only_fits_out_of_order() -> None:
+    gain = np.array([[ninf := -np.inf, ninf, 9.0], [1.0, ninf, ninf], [ninf, -1.0, ninf]])
+    assert align(gain) == [2, None, None]  # class 1 would need headword 0 after headword 2
+
+
+@needs_data
+def test_shuowen_headwords_carry_their_variant_forms() -> None:
+    heads = headwords(DATA)
+    assert len(heads) == 9_833 and heads[0].char == "一" and "弌" in heads[0].forms
+    by_char = {h.char: h for h in heads}
+    assert "上" in by_char["丄"].forms  # the modern 上 is the Shuowen's 篆文 form of 丄
+
+
+def test_committed_label_table_has_its_evidence() -> None:
+    with LABELS.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames or ()) == COLUMNS
+        rows = list(reader)
+    assert len(rows) == 1_621
+    labelled = [r for r in rows if r["char"]]
+    assert 700 <= len(labelled) <= 1_621
+    for r in labelled:
+        assert is_cjk(r["char"]) and r["headword"], r
+        assert 1 <= int(r["rank"]) <= MAX_RANK and 0 < float(r["prob"]) <= 1
+        assert r["confidence"] in ("high", "medium", "low") and int(r["drawings"]) >= 1
+        assert (r["agrees"] == "1") == (r["char"] == r["model_top1"])
+    placed = [int(r["headword_index"]) for r in rows if r["headword_index"]]
+    assert placed == sorted(placed) and len(set(placed)) == len(placed), "not monotone"
