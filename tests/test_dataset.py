@@ -22,7 +22,9 @@ from tiny_sources import needs_data, seed_items, write_jiaguwen
 
 from oracle_bones.cli import main
 from oracle_bones.dataset import (
+    HELD_OUT,
     SEED,
+    SPLITS,
     STATS_FILE,
     build,
     near_copies,
@@ -30,15 +32,14 @@ from oracle_bones.dataset import (
     similarity_features,
 )
 from oracle_bones.glyph import square_glyph
-from oracle_bones.sources import SOURCES
+from oracle_bones.sources import DEFAULT_SOURCES, SOURCES
 
-FIGURES = ("train", "test", "train_classes", "test_classes")
-COLUMNS = (*FIGURES, "skipped", "removed")
+FIGURES = (*SPLITS, *(f"{s}_classes" for s in SPLITS))
 
 
 @pytest.fixture(scope="session")
 def full() -> Path:
-    """All three sources, as `train.py` uses them: build/dataset, built here when missing."""
+    """The default sources, as `train.py` uses them: build/dataset, built here when missing."""
     out = ROOT / "build" / "dataset"
     if not (out / "dataset_dict.json").exists():
         args = ("build-dataset", "--data-dir", str(DATA), "--out", str(out))
@@ -61,11 +62,17 @@ def front_matter(out: Path) -> dict:
 
 
 def card_rows(out: Path) -> dict[str, dict[str, int]]:
-    """The card's per-source table: {source: {column: figure}}, in the card's order."""
+    """The card's per-source table: {source: {column: figure}}, in the card's order.
+
+    A row reads `| `source` | 12 (3) | ... | skipped | removed |`: images (classes) per split."""
     rows = {}
+    cell = r" *(\d+) \((\d+)\) *\|"
     for line in card(out).splitlines():
-        if m := re.fullmatch(r"\| `([\w-]+)` \|((?: *\d+ *\|){6})", line):
-            rows[m[1]] = dict(zip(COLUMNS, map(int, m[2].split("|")[:-1]), strict=True))
+        if m := re.fullmatch(rf"\| `([\w-]+)` \|{cell * len(SPLITS)} *(\d+) *\| *(\d+) *\|", line):
+            n = list(map(int, m.groups()[1:]))
+            row = {s: n[2 * k] for k, s in enumerate(SPLITS)}
+            row |= {f"{s}_classes": n[2 * k + 1] for k, s in enumerate(SPLITS)}
+            rows[m[1]] = {**row, "skipped": n[-2], "removed": n[-1]}
     return rows
 
 
@@ -74,14 +81,18 @@ def listed(data_dir: Path, source: str) -> int:
     folder = data_dir / source
     if source == SEED:
         return len(json.loads((folder / "index.json").read_text(encoding="utf-8")))
-    with (folder / "glyphs.csv").open(encoding="utf-8", newline="") as f:
-        return sum(1 for _ in csv.DictReader(f))
+    if source == "isobs":  # the drawings of the classes the committed table labels
+        labels = SOURCES["isobs"].labels()
+        return sum(d.klass in labels for d in SOURCES["isobs"].drawings(data_dir))
+    table = "labels.csv" if source == "ayjgw" else "glyphs.csv"
+    with (folder / table).open(encoding="utf-8", newline="") as f:
+        return sum(1 for row in csv.DictReader(f) if row["char_simplified"])
 
 
 def figures(dd: datasets.DatasetDict) -> dict[str, dict[str, int]]:
     """Images and classes per source and split, counted in the dataset itself."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-    for split in ("train", "test"):
+    for split in SPLITS:
         images: Counter[str] = Counter(dd[split]["source"])
         classes: dict[str, set[int]] = defaultdict(set)
         for source, label in zip(dd[split]["source"], dd[split]["label"], strict=True):
@@ -96,12 +107,18 @@ def figures(dd: datasets.DatasetDict) -> dict[str, dict[str, int]]:
 
 
 def assert_split_rules(dd: datasets.DatasetDict) -> None:
-    """Sorted labels; test = the last-named seed image of each character with two or more."""
+    """Sorted labels; test = the last-named seed image of each character with two or more;
+    the IsOBS held-out splits as the dataset module defines them; no image in two splits."""
     train, test = dd["train"], dd["test"]
     names = train.features["label"].names
     assert names == sorted(names) and test.features["label"].names == names
     assert set(test["source"]) == {SEED}, "extra sources must only be in train"
-    assert not set(test["ref"]) & set(train["ref"]), "a test image is also in train"
+    assert set(dd["validation"]["source"]) <= {"isobs"} >= set(dd["test_isobs"]["source"])
+    keys = [
+        key for split in SPLITS for key in zip(dd[split]["source"], dd[split]["ref"], strict=True)
+    ]
+    assert len(keys) == len(set(keys)), "an image is in two splits"
+    assert_isobs_held_out(dd)
     assert len(set(test["label"])) == len(test), "one test image per character"
     seed_train: dict[int, list[str]] = defaultdict(list)
     for source, label, ref in zip(train["source"], train["label"], train["ref"], strict=True):
@@ -110,6 +127,32 @@ def assert_split_rules(dd: datasets.DatasetDict) -> None:
     for label, ref in zip(test["label"], test["ref"], strict=True):
         assert seed_train[label], f"test character {names[label]} has no seed image in train"
         assert ref > max(seed_train[label]), f"{ref} is not the last file of {names[label]}"
+
+
+def assert_isobs_held_out(dd: datasets.DatasetDict) -> None:
+    """Per labelled IsOBS class: the last drawing is `test_isobs` when it has >= 4, the one
+    before it `validation` when it has >= 5. Near-copy removal only takes train drawings, which
+    sort before both, so the order of the drawings left still shows the rule."""
+    where: dict[str, str] = {}
+    by_class: dict[str, list[str]] = defaultdict(list)
+    for split in SPLITS:
+        for source, ref in zip(dd[split]["source"], dd[split]["ref"], strict=True):
+            if source == "isobs":
+                where[ref] = split
+                by_class[ref.split("_")[0]].append(ref)
+    assert by_class, "no IsOBS drawings"
+    for refs in by_class.values():
+        refs.sort()
+        kinds = [where[r] for r in refs]
+        assert kinds.count("test_isobs") <= 1 and kinds.count("validation") <= 1
+        if len(refs) >= 4:
+            assert kinds[-1] == "test_isobs", refs
+        if len(refs) >= 5:
+            assert kinds[-2] == "validation", refs
+        if "validation" in kinds:
+            assert kinds[-2:] == ["validation", "test_isobs"], refs
+        elif "test_isobs" in kinds:
+            assert kinds[-1] == "test_isobs", refs
 
 
 def assert_card_matches(out: Path, data_dir: Path) -> None:
@@ -122,12 +165,13 @@ def assert_card_matches(out: Path, data_dir: Path) -> None:
         assert {k: row[k] for k in FIGURES} == counted[source], source
         assert row["skipped"] == sum(stats["skipped"][source].values())
         assert row["removed"] == stats["removed_near_copies"].get(source, 0)
-        placed = row["train"] + row["test"] + row["skipped"] + row["removed"]
+        placed = sum(row[s] for s in SPLITS) + row["skipped"] + row["removed"]
         assert placed == listed(data_dir, source), f"{source}: glyphs lost or double-counted"
-    n = {split: len(dd[split]) for split in ("train", "test")}
-    assert f"| **all** | {n['train']} | {n['test']} |" in card(out)
+    n = {split: len(dd[split]) for split in SPLITS}
+    classes = {split: len(set(dd[split]["label"])) for split in SPLITS}
+    assert "| **all** | " + "".join(f"{n[s]} ({classes[s]}) | " for s in SPLITS) in card(out)
     names = dd["train"].features["label"].names
-    summary = f"{n['train'] + n['test']} images over {len(names)} classes (characters); "
+    summary = f"{sum(n.values())} images over {len(names)} classes (characters); "
     assert summary + f"`test` covers {len(set(dd['test']['label']))} of them." in card(out)
 
 
@@ -157,6 +201,7 @@ def test_seed_build_card(seed_dataset: Path) -> None:
     assert_front_matter(seed_dataset, "mit", "1K<n<10K")
     assert_card_matches(seed_dataset, DATA)
     assert card_rows(seed_dataset)[SEED] == {
+        **dict.fromkeys(FIGURES, 0),
         "train": 1210,
         "test": 392,
         "train_classes": 793,
@@ -171,9 +216,12 @@ def test_seed_build_card(seed_dataset: Path) -> None:
 
 def test_full_build_split_and_labels(full: Path) -> None:
     dd = datasets.load_from_disk(str(full))
-    assert len(dd["test"]) == 392
-    assert set(dd["train"]["source"]) == set(SOURCES)
-    assert Counter(dd["train"]["source"])[SEED] == 1210
+    seed = datasets.load_from_disk(str(full)).filter(lambda r: r["source"] == SEED)
+    assert sorted(dd) == sorted(SPLITS)
+    assert len(dd["test"]) == 392 and len(dd["validation"]) > 300 and len(dd["test_isobs"]) > 300
+    assert set(dd["train"]["source"]) == set(DEFAULT_SOURCES), "fzjgw only when named"
+    stats = json.loads((full / STATS_FILE).read_text(encoding="utf-8"))
+    assert len(seed["train"]) + stats["removed_near_copies"].get(SEED, 0) == 1210
     assert_split_rules(dd)
 
 
@@ -182,19 +230,24 @@ def test_full_build_card(full: Path) -> None:
     assert "unknown" in front_matter(full)["license_details"]
     assert_card_matches(full, DATA)
     rows = card_rows(full)
-    assert rows[SEED]["removed"] == 0 and all(r["test"] == 0 for s, r in rows.items() if s != SEED)
+    for source, row in rows.items():
+        held = {s for s in HELD_OUT if row[s]}
+        assert held == {"test"} if source == SEED else held <= {"validation", "test_isobs"}
+        assert not held or source in (SEED, "isobs"), f"{source} has held-out glyphs"
 
 
 def test_full_build_keeps_no_near_copy_of_a_test_image(full: Path) -> None:
-    """A seeded sample of the font glyphs left in train (all of them takes a minute)."""
+    """A seeded sample of the other sources' glyphs left in train, against every held-out glyph
+    (all of them takes minutes)."""
     dd = datasets.load_from_disk(str(full)).cast_column("image", datasets.Image(decode=False))
     threshold = json.loads((full / STATS_FILE).read_text(encoding="utf-8"))["threshold"]
     train = dd["train"]
     extra = [i for i, source in enumerate(train["source"]) if source != SEED]
     sample = train.select(sorted(random.Random(0).sample(extra, 1000)))
-    best = near_copies(
+    held = [im["bytes"] for split in HELD_OUT for im in dd[split]["image"]]
+    best, _ = near_copies(
         similarity_features(square_glyph(im["bytes"]) for im in sample["image"]),
-        similarity_features(square_glyph(im["bytes"]) for im in dd["test"]["image"]),
+        similarity_features(square_glyph(im) for im in held),
     )
     assert float(best.max()) < threshold
     assert float(best.max()) > threshold - 0.1  # the measure is live: look-alikes come close

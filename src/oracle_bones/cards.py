@@ -23,22 +23,52 @@ def render(template: str, **values: Any) -> str:
 
 
 def render_dataset_card(stats: Any) -> str:
+    from .dataset import SAME_SOURCE_THRESHOLD, SPLITS
     from .sources import SOURCES
 
     images = stats.images
-    totals = {split: sum(images[s][split] for s in stats.sources) for split in ("train", "test")}
-    n = totals["train"] + totals["test"]
+    totals = {split: sum(images[s][split] for s in stats.sources) for split in SPLITS}
+    n = sum(totals.values())
     size = "1K<n<10K" if n < 10_000 else "10K<n<100K"
-    licences = {SOURCES[s].licence_id for s in stats.sources}
-    licence = "mit" if licences == {"mit"} else "other"
+    sources = [SOURCES[s] for s in stats.sources]
+    licences = {s.licence_id for s in sources}
     return render(
         "dataset_card.md",
         stats=stats,
-        sources=[SOURCES[s] for s in stats.sources],
+        sources=sources,
+        splits=SPLITS,
         totals=totals,
         size_category=size,
-        licence=licence,
+        licence="mit" if licences == {"mit"} else "other",
+        unknown=[s.name for s in sources if s.licence_id == "unknown"],
+        unpublishable=[s.name for s in sources if not s.publishable],
+        same_source_threshold=SAME_SOURCE_THRESHOLD,
+        isobs=isobs_label_figures() if "isobs" in stats.sources else None,
+        audit=ISOBS_AUDIT,
     )
+
+
+# Written by whoever looked at the contact sheet (`python -m oracle_bones audit-isobs`).
+ISOBS_AUDIT = "Not yet audited."
+
+
+def isobs_label_figures() -> dict[str, int]:
+    """What the committed IsOBS label table holds, for the card."""
+    import csv
+
+    from .sources.isobs import LABELS
+
+    with LABELS.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    labelled = [r for r in rows if r["char"]]
+    return {
+        "classes": len(rows),
+        "labelled": len(labelled),
+        "drawings": sum(int(r["drawings"]) for r in labelled),
+        "agrees": sum(r["agrees"] == "1" for r in labelled),
+        "variants": sum("variant of" in r["note"] for r in labelled),
+        "same_graph": sum("same graph" in r["note"] for r in labelled),
+    }
 
 
 def render_model_card(

@@ -1,8 +1,15 @@
-"""The oracle bone dataset: sources -> validated records -> honest split -> de-duplicated splits.
+"""The oracle bone dataset: sources -> validated records -> honest splits -> de-duplicated splits.
 
-Split rule: for every character with two or more seed (jiaguwen) images, the image whose file
-name sorts last is `test`; everything else is `train`. Extra sources only ever go to `train`,
-and any extra glyph that is a near-copy of a `test` image is dropped (see `near_copies`).
+Splits, each held out whole:
+- `test`: for every character with two or more seed (jiaguwen) images, the image whose file
+  name sorts last: the same 392 glyphs since the first build, so every figure stays comparable.
+- `test_isobs`: for every labelled IsOBS class with four or more drawings, the drawing whose name
+  sorts last: a second held-out test of hand copies.
+- `validation`: for every labelled IsOBS class with five or more drawings, the one that sorts
+  second to last: what training chooses its epoch by and every tuning decision is made on.
+Everything else is `train`. Any train glyph that is a near-copy of a held-out glyph is dropped
+(see `find_near_copies`), except that seed train images are not checked against the seed's own
+`test` (they never were, and `test` and its training set stay as they were defined).
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ from tqdm.auto import tqdm
 from .files import atomic_dir, atomic_file
 from .glyph import GlyphError, square_glyph
 from .pen import skeleton_distance, stroke
-from .sources import SOURCES, Record
+from .sources import DEFAULT_SOURCES, SOURCES, Record
 
 SEED = "jiaguwen"
-DEFAULT_SOURCES = ("jiaguwen", "zjnu-chennianfu", "zihuisong")
+ISOBS = "isobs"
+SPLITS = ("train", "validation", "test", "test_isobs")
+HELD_OUT = SPLITS[1:]
 DUPLICATE_THRESHOLD = 0.70  # see dataset_card.md: copies of test glyphs score 0.75-1.0
+SAME_SOURCE_THRESHOLD = 0.85  # one source, one pen: copies score higher (see find_near_copies)
 SIMILARITY_PEN = 2.0
 STATS_FILE = "build_stats.json"
 
@@ -39,10 +49,12 @@ class BuildStats:
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> reason -> n
     removed_near_copies: dict[str, int] = field(default_factory=dict)
+    removed_by_split: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> held-out
     removed_at: dict[str, int] = field(default_factory=dict)  # threshold -> n, for the card
     threshold: float = DUPLICATE_THRESHOLD
     num_classes: int = 0
     test_classes: int = 0
+    split_classes: dict[str, int] = field(default_factory=dict)  # split -> classes
 
 
 def split_seed(records: Sequence[Record]) -> set[int]:
@@ -52,6 +64,23 @@ def split_seed(records: Sequence[Record]) -> set[int]:
         if r.source == SEED:
             by_label[r.label].append(i)
     return {max(ix, key=lambda i: records[i].ref) for ix in by_label.values() if len(ix) >= 2}
+
+
+def split_isobs(records: Sequence[Record]) -> tuple[set[int], set[int]]:
+    """(test_isobs, validation) indices: per labelled IsOBS class, the drawing whose name sorts
+    last when it has >= 4 drawings, and the one before it when it has >= 5."""
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        if r.source == ISOBS:
+            by_class[r.ref.split("_")[0]].append(i)
+    test, validation = set(), set()
+    for ix in by_class.values():
+        ix = sorted(ix, key=lambda i: records[i].ref)
+        if len(ix) >= 4:
+            test.add(ix[-1])
+        if len(ix) >= 5:
+            validation.add(ix[-2])
+    return test, validation
 
 
 def similarity_features(squares: Iterable[np.ndarray]) -> torch.Tensor:
@@ -67,16 +96,14 @@ def similarity_features(squares: Iterable[np.ndarray]) -> torch.Tensor:
     return F.normalize(x.flatten(1), dim=1)
 
 
-def near_copies(candidates: torch.Tensor, test: torch.Tensor) -> torch.Tensor:
-    """Best cosine similarity of each candidate against every test image."""
-    return torch.cat([(c @ test.T).max(1).values for c in candidates.split(2048)])
+def near_copies(candidates: torch.Tensor, held_out: torch.Tensor) -> torch.Tensor:
+    """Best cosine similarity of each candidate against every held-out image, and which one."""
+    best = [(c @ held_out.T).max(1) for c in candidates.split(2048)]
+    return torch.cat([b.values for b in best]), torch.cat([b.indices for b in best])
 
 
-def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
-    """Read, validate, split and de-duplicate; return (DatasetDict, BuildStats)."""
-    import datasets
-
-    stats = BuildStats(sources=list(sources))
+def read_sources(data_dir: Path, sources: Sequence[str], stats: BuildStats):
+    """Every record that normalises, with its cropped square; what cannot is counted."""
     records: list[Record] = []
     squares: list[np.ndarray] = []
     for name in sources:
@@ -90,24 +117,70 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
                 continue
             records.append(rec)
         stats.skipped[name] = dict(skipped)
+    return records, squares
 
-    test_ix = split_seed(records)
-    extra_ix = [i for i, r in enumerate(records) if r.source != SEED]
-    drop: set[int] = set()
-    if extra_ix and test_ix:
-        print("Looking for near-copies of test glyphs among the extra sources...")
-        order = sorted(test_ix)
-        sims = near_copies(
-            similarity_features(squares[i] for i in tqdm(extra_ix, desc="features")),
-            similarity_features(squares[i] for i in order),
-        )
-        drop = {i for i, s in zip(extra_ix, sims.tolist(), strict=True) if s >= stats.threshold}
-        for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
-            stats.removed_at[f"{t:.2f}"] = int((sims >= t).sum())
-    for i in drop:
-        stats.removed_near_copies[records[i].source] = (
-            stats.removed_near_copies.get(records[i].source, 0) + 1
-        )
+
+def assign_splits(records: Sequence[Record]) -> list[str]:
+    split = ["train"] * len(records)
+    test_isobs, validation = split_isobs(records)
+    for name, ix in (("test", split_seed(records)), ("test_isobs", test_isobs)):
+        for i in ix:
+            split[i] = name
+    for i in validation:
+        split[i] = "validation"
+    return split
+
+
+def find_near_copies(records, squares, split: list[str], stats: BuildStats) -> set[int]:
+    """Train glyphs to drop: a near-copy of a held-out glyph, by the rules in the docstring.
+
+    A pair drawn by one source with one pen needs SAME_SOURCE_THRESHOLD (looked at by eye: IsOBS
+    pairs at 0.70-0.85 are mostly different characters alike in shape, copies score 0.85 and up);
+    across sources the pens differ, and copies score from DUPLICATE_THRESHOLD up. The figures
+    kept are each pair's similarity less the difference when both come from one source.
+    """
+    held = [i for i, s in enumerate(split) if s != "train"]
+    train = [i for i, s in enumerate(split) if s == "train"]
+    if not held or all(records[i].source == SEED for i in train):
+        return set()
+    print(f"Looking for near-copies of {len(held)} held-out glyphs among {len(train)}...")
+    feats = similarity_features(squares[i] for i in tqdm(held + train, desc="features"))
+    held_f, train_f = feats[: len(held)], feats[len(held) :]
+    held_source = [records[i].source for i in held]
+    best = torch.full((len(train),), -1.0)
+    which = torch.zeros(len(train), dtype=torch.int64)
+    for source in dict.fromkeys(records[i].source for i in train):
+        rows = torch.tensor([records[i].source == source for i in train])
+        # the seed's own test was never de-duplicated against its train images: kept as defined
+        cols = torch.tensor([h != source or source != SEED for h in held_source])
+        if not cols.any():
+            continue
+        cols = torch.nonzero(cols).flatten()
+        same = torch.tensor([held_source[c] == source for c in cols.tolist()])
+        offset = same.float() * (SAME_SOURCE_THRESHOLD - stats.threshold)
+        sims = torch.cat([(c @ held_f[cols].T) - offset for c in train_f[rows].split(2048)])
+        b, idx = sims.max(1)
+        best[rows], which[rows] = b, cols[idx]
+    for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
+        stats.removed_at[f"{t:.2f}"] = int((best >= t).sum())
+    drop = set()
+    for k in torch.nonzero(best >= stats.threshold).flatten().tolist():
+        i, source = train[k], records[train[k]].source
+        drop.add(i)
+        stats.removed_near_copies[source] = stats.removed_near_copies.get(source, 0) + 1
+        by = stats.removed_by_split.setdefault(source, {})
+        by[split[held[int(which[k])]]] = by.get(split[held[int(which[k])]], 0) + 1
+    return drop
+
+
+def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
+    """Read, validate, split and de-duplicate; return (DatasetDict, BuildStats)."""
+    import datasets
+
+    stats = BuildStats(sources=list(sources))
+    records, squares = read_sources(data_dir, sources, stats)
+    split = assign_splits(records)
+    drop = find_near_copies(records, squares, split, stats)
 
     names = sorted({r.label for r in records})
     features = datasets.Features(
@@ -118,13 +191,13 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
             "ref": datasets.Value("string"),
         }
     )
-    splits: dict[str, list[Record]] = {"train": [], "test": []}
+    splits: dict[str, list[Record]] = {name: [] for name in SPLITS}
     for i, r in enumerate(records):
         if i not in drop:
-            splits["test" if i in test_ix else "train"].append(r)
+            splits[split[i]].append(r)
     dd = datasets.DatasetDict(
         {
-            split: datasets.Dataset.from_dict(
+            name: datasets.Dataset.from_dict(
                 {
                     "image": [{"bytes": r.image, "path": None} for r in rs],
                     "label": [r.label for r in rs],
@@ -132,17 +205,18 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
                     "ref": [r.ref for r in rs],
                 },
                 features=features,
-                split=split,
+                split=name,
             )
-            for split, rs in splits.items()
+            for name, rs in splits.items()
         }
     )
     stats.num_classes = len(names)
     stats.test_classes = len({r.label for r in splits["test"]})
+    stats.split_classes = {name: len({r.label for r in rs}) for name, rs in splits.items()}
     for name in sources:
-        for split, rs in splits.items():
-            stats.images.setdefault(name, {})[split] = sum(r.source == name for r in rs)
-            stats.classes.setdefault(name, {})[split] = len(
+        for split_name, rs in splits.items():
+            stats.images.setdefault(name, {})[split_name] = sum(r.source == name for r in rs)
+            stats.classes.setdefault(name, {})[split_name] = len(
                 {r.label for r in rs if r.source == name}
             )
     return dd, stats

@@ -1,4 +1,4 @@
-"""Held-out accuracy: top-1/5/10 on `test` as drawn, and on `test` re-drawn with a round pen."""
+"""Held-out accuracy: top-1/5/10 on each held-out split as drawn, and re-drawn with a round pen."""
 
 from __future__ import annotations
 
@@ -28,32 +28,43 @@ def logits_of(model: nn.Module, ink: torch.Tensor, batch: int = 256) -> torch.Te
     return torch.cat([model(standardise(x.to(device))).float().cpu() for x in ink.split(batch)])
 
 
-def evaluate(model: nn.Module, test: GlyphTensors, label_map: torch.Tensor | None = None) -> dict:
-    """Metrics on the clean and pen-drawn test glyphs.
+def evaluate(
+    model: nn.Module, splits: dict[str, GlyphTensors], label_map: torch.Tensor | None = None
+) -> dict:
+    """Metrics per split on the clean and pen-drawn glyphs: `{split}` and `{split}_pen`, with
+    `sizes` per split and `n` the size of `test`.
 
     `label_map` maps the dataset's class ids to the model's (models and datasets may order
     different label lists); -1 marks a class the model does not know (counted wrong).
     """
-    labels = test.labels if label_map is None else label_map[test.labels]
-    clean = topk_accuracy(logits_of(model, test.float_ink()), labels)
-    pen = topk_accuracy(logits_of(model, stroke(test.distance.float(), PEN_WIDTH)), labels)
-    return {"n": len(labels), "test": clean, "test_pen": pen}
+    out: dict = {"sizes": {}}
+    for name, t in splits.items():
+        if not len(t.labels):
+            continue
+        labels = t.labels if label_map is None else label_map[t.labels]
+        out[name] = topk_accuracy(logits_of(model, t.float_ink()), labels)
+        pen = stroke(t.distance.float(), PEN_WIDTH)
+        out[f"{name}_pen"] = topk_accuracy(logits_of(model, pen), labels)
+        out["sizes"][name] = len(labels)
+    out["n"] = out["sizes"].get("test", 0)
+    return out
 
 
 def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> dict:
-    """`python -m oracle_bones evaluate`: load, evaluate on `test`, write metrics.json."""
-    from .dataset import load, to_tensors
+    """`python -m oracle_bones evaluate`: every held-out split of `dataset`; writes metrics.json."""
+    from .dataset import HELD_OUT, load, to_tensors
     from .recognizer import Recognizer
 
     rec = Recognizer.from_pretrained(model_source)
-    split = load(dataset)["test"]
-    names = split.features["label"].names
+    data = load(dataset)
+    names = data["test"].features["label"].names
     index = {name: i for i, name in enumerate(rec.labels)}
     label_map = torch.tensor([index.get(n, -1) for n in names])
+    splits = {s: to_tensors(data[s]) for s in HELD_OUT if s in data}
     metrics = {
         "model": str(rec.source),
         "dataset": str(dataset),
-        **evaluate(rec.model, to_tensors(split), label_map),
+        **evaluate(rec.model, splits, label_map),
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -185,3 +185,81 @@ def write_review(dataset: str | Path, out: Path, seed: int = 0) -> list[Path]:
     for path, image in figures.items():
         image.save(path, format="PNG")
     return list(figures)
+
+
+AUDIT_CLASSES, AUDIT_DRAWINGS, AUDIT_FORMS, AUDIT_ROWS = 60, 3, 4, 10
+TILE = INPUT_SIZE
+
+
+def isobs_audit(dataset: str | Path, data_dir: Path, out: Path, seed: int = 0) -> list[Path]:
+    """Contact sheets for checking the recovered IsOBS labels by eye: `AUDIT_CLASSES` random
+    labelled classes, each as three of its drawings beside known forms of the assigned character
+    from the other sources (the dataset's non-IsOBS glyphs), 20 classes a sheet."""
+    from .dataset import load
+    from .sources.isobs import ISOBS
+
+    font = find_cjk_font()
+    labels = ISOBS.labels()
+    chosen = sorted(random.Random(seed).sample(sorted(labels), min(AUDIT_CLASSES, len(labels))))
+    drawings: dict[int, list[bytes]] = defaultdict(list)
+    for d in ISOBS.drawings(data_dir):
+        if d.klass in chosen and len(drawings[d.klass]) < AUDIT_DRAWINGS:
+            drawings[d.klass].append(d.image)
+    dd = load(dataset)
+    wanted = {labels[k] for k in chosen}
+    forms: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+    for split in dd.values():
+        names = split.features["label"].names
+        for k, (label, source) in enumerate(zip(split["label"], split["source"], strict=True)):
+            char = names[label]
+            if source != "isobs" and char in wanted and len(forms[char]) < AUDIT_FORMS:
+                forms[char].append((split[k]["image"], source))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    per_sheet = 2 * AUDIT_ROWS
+    paths = []
+    for page in range(0, len(chosen), per_sheet):
+        rows = [
+            (k, labels[k], drawings[k], forms[labels[k]]) for k in chosen[page : page + per_sheet]
+        ]
+        path = out / f"isobs_audit_{page // per_sheet + 1}.png"
+        audit_sheet(rows, font).save(path, format="PNG")
+        paths.append(path)
+    return paths
+
+
+def audit_sheet(rows, font: FontSpec) -> Image.Image:
+    """Two columns of rows: class number and character | its drawings || forms from elsewhere."""
+    text_w, gap = 96, 18
+    col_w = text_w + (AUDIT_DRAWINGS + AUDIT_FORMS) * (TILE + 4) + gap + 24
+    sheet = Image.new("L", (2 * col_w, HEADER_H + AUDIT_ROWS * (TILE + 10)), 255)
+    draw = ImageDraw.Draw(sheet)
+    big, small = load_font(font, 40), load_font(font, 12)
+    draw.text(
+        (PAD, HEADER_H // 2),
+        "IsOBS class: its drawings | known forms of the assigned character from other sources",
+        font=small,
+        fill=0,
+        anchor="lm",
+    )
+    for n, (klass, char, images, known) in enumerate(rows):
+        x, y = (n // AUDIT_ROWS) * col_w, HEADER_H + (n % AUDIT_ROWS) * (TILE + 10)
+        draw.text((x + 4, y + TILE // 2), f"{klass}", font=small, fill=60, anchor="lm")
+        draw.text((x + 60, y + TILE // 2), char, font=big, fill=0, anchor="mm")
+        cx = x + text_w
+        for image in images:
+            sheet.paste(_small_tile(image), (cx, y))
+            cx += TILE + 4
+        cx = x + text_w + AUDIT_DRAWINGS * (TILE + 4) + gap
+        draw.line([cx - gap // 2, y, cx - gap // 2, y + TILE], fill=0, width=2)
+        for image, _ in known:
+            sheet.paste(_small_tile(image), (cx, y))
+            cx += TILE + 4
+        if not known:
+            draw.text((cx, y + TILE // 2), "no other form", font=small, fill=90, anchor="lm")
+    return sheet
+
+
+def _small_tile(image: Any) -> Image.Image:
+    ink = to_tensor(image, TILE)[0].numpy()
+    return Image.fromarray(np.round(255.0 * (1.0 - ink)).astype(np.uint8))

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from . import model as model_io
 from .augment import Augment
-from .dataset import SEED, build, load, save, to_tensors
+from .dataset import HELD_OUT, SEED, build, load, save, to_tensors
 from .evaluate import evaluate
 from .files import atomic_file
 from .model import standardise
@@ -50,7 +50,9 @@ class TrainConfig:
 
 
 def train(cfg: TrainConfig) -> dict:
-    """Train, keep the best epoch by held-out accuracy, return its metrics."""
+    """Train, keep the best epoch by `validation` accuracy (clean and pen-drawn), return its
+    metrics on every held-out split; a build without `validation` (the seed alone) falls back to
+    choosing on `test`, and says so."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
@@ -64,12 +66,12 @@ def train(cfg: TrainConfig) -> dict:
     data = load(cfg.dataset)
     names = data["train"].features["label"].names
     train_t = to_tensors(data["train"], Path(cfg.cache_dir))
-    test_t = to_tensors(data["test"], Path(cfg.cache_dir))
+    held = {s: to_tensors(data[s], Path(cfg.cache_dir)) for s in HELD_OUT if s in data}
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
-        train_t, test_t, names, is_seed = _subset(
-            train_t, test_t, names, cfg.limit_classes, is_seed
-        )
+        train_t, held, names, is_seed = _subset(train_t, held, names, cfg.limit_classes, is_seed)
+    choose = "validation" if "validation" in held and len(held["validation"].labels) else "test"
+    acc.print(f"The best epoch is chosen on `{choose}`")
     epoch_index = _epoch_index(is_seed, cfg.seed_repeat)
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
@@ -88,14 +90,19 @@ def train(cfg: TrainConfig) -> dict:
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
         loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch_index, epoch)
-        metrics = evaluate(acc.unwrap_model(net), _on(test_t, acc.device))
-        score = (metrics["test"]["top1"] + metrics["test_pen"]["top1"]) / 2
+        metrics = evaluate(acc.unwrap_model(net), {s: _on(t, acc.device) for s, t in held.items()})
+        score = (metrics[choose]["top1"] + metrics[f"{choose}_pen"]["top1"]) / 2
         row = {
             "epoch": epoch + 1,
             "loss": loss,
             "lr": sched.get_last_lr()[0],
             "seconds": time.time() - t0,
-            **{f"{s}_{k}": v for s in ("test", "test_pen") for k, v in metrics[s].items()},
+            **{
+                f"{s}_{k}": v
+                for s in metrics
+                if s not in ("n", "sizes")
+                for k, v in metrics[s].items()
+            },
         }
         history.append(row)
         acc.print(json.dumps(row), flush=True)  # a log file or pipe sees each epoch as it ends
@@ -104,7 +111,7 @@ def train(cfg: TrainConfig) -> dict:
                 writer.add_scalar(k, v, epoch + 1)
         if acc.is_main_process:
             if score > best["score"]:
-                best = {"score": score, "epoch": epoch + 1, **metrics}
+                best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
                 _save_model(cfg, acc.unwrap_model(net), names, best, history)
             _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
         acc.wait_for_everyone()
@@ -172,9 +179,9 @@ def _pretrained_ok(cfg: TrainConfig) -> bool:
         return False
 
 
-def _subset(train_t, test_t, names, n: int, is_seed: torch.Tensor):
-    """The first n classes of `test`, for quick runs: both splits keep only those classes."""
-    keep = test_t.labels.unique()[:n]
+def _subset(train_t, held: dict, names, n: int, is_seed: torch.Tensor):
+    """The first n classes of `test`, for quick runs: every split keeps only those classes."""
+    keep = held["test"].labels.unique()[:n]
     remap = torch.full((len(names),), -1, dtype=torch.int64)
     remap[keep] = torch.arange(len(keep))
 
@@ -182,8 +189,9 @@ def _subset(train_t, test_t, names, n: int, is_seed: torch.Tensor):
         m = remap[t.labels] >= 0
         return type(t)(t.ink[m], t.distance[m], remap[t.labels[m]]), m
 
-    (train, in_train), (test, _) = take(train_t), take(test_t)
-    return train, test, [names[i] for i in keep.tolist()], is_seed[in_train]
+    train, in_train = take(train_t)
+    held = {s: take(t)[0] for s, t in held.items()}
+    return train, held, [names[i] for i in keep.tolist()], is_seed[in_train]
 
 
 def _on(t, device):
@@ -203,7 +211,7 @@ def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: li
 
     extra = {
         "training": {k: v for k, v in asdict(cfg).items() if k != "augment"},
-        "metrics": {k: best[k] for k in ("epoch", "n", "test", "test_pen")},
+        "metrics": {k: v for k, v in best.items() if k != "score"},
     }
     card_metrics = {**extra["metrics"], "training": extra["training"]}
     card = render_model_card(cfg.arch, names, card_metrics, cfg.dataset, Path(cfg.baseline))
