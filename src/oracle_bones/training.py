@@ -54,7 +54,8 @@ def train(cfg: TrainConfig) -> dict:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
-    acc = Accelerator(mixed_precision=cfg.mixed_precision)
+    # The schedule counts optimizer steps; accelerate would step it once per process per step.
+    acc = Accelerator(mixed_precision=cfg.mixed_precision, step_scheduler_with_optimizer=False)
     set_seed(cfg.seed)
     if cfg.dataset == TrainConfig.dataset and not Path(cfg.dataset).exists():
         acc.print(f"No dataset at {cfg.dataset}: building it from {cfg.data_dir}")
