@@ -62,10 +62,11 @@ def train(cfg: TrainConfig) -> dict:
         if acc.is_main_process:
             save(*build(Path(cfg.data_dir)), Path(cfg.dataset))
         acc.wait_for_everyone()
-    data = load(cfg.dataset)
+    with acc.main_process_first():  # one process normalises and caches, the others read it
+        data = load(cfg.dataset)
+        train_t = to_tensors(data["train"], Path(cfg.cache_dir))
+        test_t = to_tensors(data["test"], Path(cfg.cache_dir))
     names = data["train"].features["label"].names
-    train_t = to_tensors(data["train"], Path(cfg.cache_dir))
-    test_t = to_tensors(data["test"], Path(cfg.cache_dir))
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
         train_t, test_t, names, is_seed = _subset(
