@@ -175,3 +175,14 @@ def test_seed_images_are_repeated_in_each_epoch():
     assert _epoch_index(is_seed, 1).tolist() == [0, 1, 2, 3]
     assert sorted(_epoch_index(is_seed, 3).tolist()) == [0, 0, 0, 1, 2, 3, 3, 3]
     assert _epoch_index(torch.tensor([True, True]), 3).tolist() == [0, 1]  # seed only
+
+
+def test_every_process_gets_images_in_every_step():
+    from oracle_bones.training import _batch_starts
+
+    assert list(_batch_starts(130, 64, 1)) == [0, 64, 128]  # one process: every image
+    assert list(_batch_starts(130, 32, 2)) == [0, 64, 128]  # 2 left: one each
+    assert list(_batch_starts(129, 32, 2)) == [0, 64]  # 1 left: the second process has none
+    order = torch.arange(129)
+    for i in _batch_starts(129, 32, 2):
+        assert all(len(order[i : i + 64][rank::2]) >= 1 for rank in (0, 1))

@@ -76,7 +76,7 @@ def train(cfg: TrainConfig) -> dict:
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(epoch_index) / (cfg.batch_size * acc.num_processes))
+    steps_per_epoch = len(_batch_starts(len(epoch_index), cfg.batch_size, acc.num_processes))
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warm, total))
     net, opt, sched = acc.prepare(net, opt, sched)
@@ -123,13 +123,13 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
     step = cfg.batch_size * acc.num_processes
     total, n = 0.0, 0
     bar = tqdm(
-        range(0, len(order), step),
+        _batch_starts(len(order), cfg.batch_size, acc.num_processes),
         desc=f"epoch {epoch + 1}/{cfg.epochs}",
         disable=not acc.is_local_main_process,
         leave=False,
     )
     for i in bar:
-        ix = order[i : i + step][acc.process_index :: acc.num_processes]
+        ix = order[i : i + step][acc.process_index :: acc.num_processes]  # never empty
         ink = data.ink[ix].to(acc.device).float() / 255.0
         dist = data.distance[ix].to(acc.device).float()
         x = standardise(cfg.augment(ink, dist, g))
@@ -143,6 +143,12 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
         total, n = total + loss.item() * len(ix), n + len(ix)
         bar.set_postfix(loss=f"{total / n:.3f}")
     return total / max(n, 1)
+
+
+def _batch_starts(n: int, batch_size: int, processes: int) -> range:
+    """Where each step's batch starts in an epoch of n images. A last batch too small to give
+    every process an image is dropped: an empty share would crash that process's step."""
+    return range(0, n - processes + 1, batch_size * processes)
 
 
 def _epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
