@@ -50,7 +50,8 @@ class TrainConfig:
 
 
 def train(cfg: TrainConfig) -> dict:
-    """Train, keep the best epoch by held-out accuracy, return its metrics."""
+    """Train, keep the best epoch by held-out accuracy, return its metrics (on the main
+    process, which alone evaluates and saves: the others return no epoch)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
@@ -90,6 +91,9 @@ def train(cfg: TrainConfig) -> dict:
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
         loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch_index, epoch)
+        if not acc.is_main_process:  # the main process evaluates, reports and saves
+            acc.wait_for_everyone()
+            continue
         metrics = evaluate(acc.unwrap_model(net), _on(test_t, acc.device))
         score = (metrics["test"]["top1"] + metrics["test_pen"]["top1"]) / 2
         row = {
@@ -104,11 +108,10 @@ def train(cfg: TrainConfig) -> dict:
         if writer:
             for k, v in row.items():
                 writer.add_scalar(k, v, epoch + 1)
-        if acc.is_main_process:
-            if score > best["score"]:
-                best = {"score": score, "epoch": epoch + 1, **metrics}
-                _save_model(cfg, acc.unwrap_model(net), names, best, history)
-            _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch + 1, **metrics}
+            _save_model(cfg, acc.unwrap_model(net), names, best, history)
+        _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
         acc.wait_for_everyone()
     if writer:
         writer.close()
@@ -142,7 +145,8 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
         sched.step()
         total, n = total + loss.item() * len(ix), n + len(ix)
         bar.set_postfix(loss=f"{total / n:.3f}")
-    return total / max(n, 1)
+    total, n = acc.reduce(torch.tensor([total, n], device=acc.device), "sum").tolist()
+    return total / max(n, 1)  # over every process's images
 
 
 def _batch_starts(n: int, batch_size: int, processes: int) -> range:
