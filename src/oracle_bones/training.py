@@ -6,8 +6,10 @@ resumed from a checkpoint ends where an uninterrupted run ends.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -57,6 +59,8 @@ def train(cfg: TrainConfig) -> dict:
 
     # The schedule counts optimizer steps; accelerate would step it once per process per step.
     acc = Accelerator(mixed_precision=cfg.mixed_precision, step_scheduler_with_optimizer=False)
+    _check_processes(acc)
+    acc.print(f"Training on {acc.device}, processes: {acc.num_processes}")
     set_seed(cfg.seed)
     if cfg.dataset == TrainConfig.dataset and not Path(cfg.dataset).exists():
         acc.print(f"No dataset at {cfg.dataset}: building it from {cfg.data_dir}")
@@ -115,6 +119,7 @@ def train(cfg: TrainConfig) -> dict:
         acc.wait_for_everyone()
     if writer:
         writer.close()
+    _check_in_step(acc, net)
     return best
 
 
@@ -153,6 +158,39 @@ def _batch_starts(n: int, batch_size: int, processes: int) -> range:
     """Where each step's batch starts in an epoch of n images. A last batch too small to give
     every process an image is dropped: an empty share would crash that process's step."""
     return range(0, n - processes + 1, batch_size * processes)
+
+
+def _check_processes(acc) -> None:
+    """A launcher that started several processes which accelerate did not join would have each
+    train alone and write the same files: on a machine without GPUs this is the default."""
+    started = int(os.environ.get("WORLD_SIZE", "1"))
+    if started != acc.num_processes:
+        raise SystemExit(
+            f"{started} processes were started, but accelerate joined {acc.num_processes}. "
+            "Without a GPU, set ACCELERATE_USE_CPU=1 so that they train together over GLOO."
+        )
+
+
+def weights_digest(net: torch.nn.Module) -> str:
+    """A SHA-256 of the parameters, to compare processes. BatchNorm's running statistics are
+    left out: under DDP each process keeps its own, and the main process's are saved."""
+    h = hashlib.sha256()
+    for name, p in net.named_parameters():
+        h.update(name.encode())
+        h.update(p.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_in_step(acc, net) -> None:
+    """DDP keeps every process's weights equal to the main process's; fail loudly if not."""
+    if acc.num_processes == 1:
+        return
+    from accelerate.utils import gather_object
+
+    digests = gather_object([weights_digest(acc.unwrap_model(net))])
+    if len(set(digests)) > 1:
+        raise RuntimeError(f"The processes ended with different weights: {digests}")
+    acc.print(f"{len(digests)} processes agree on the weights: sha256 {digests[0]}")
 
 
 def _epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
