@@ -50,8 +50,10 @@ def parse_args() -> tuple[TrainConfig, str | None]:
 def main() -> int:
     cfg, push = parse_args()
     best = train(cfg)
-    print(json.dumps({k: best.get(k) for k in ("epoch", "test", "test_pen")}))
-    if push and int(os.environ.get("RANK", "0")) == 0:
+    if int(os.environ.get("RANK", "0")):
+        return 0  # the main process evaluates, reports and pushes
+    print(json.dumps({k: v for k, v in best.items() if k != "score"}))
+    if push:
         from oracle_bones.publish import push_model
 
         print(push_model(cfg.out, push))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import os
 import signal
 import subprocess
 import sys
@@ -21,13 +23,13 @@ from oracle_bones.model import standardise
 pytestmark = pytest.mark.timeout(600)
 
 
-def train_args(dataset: Path, work: Path, epochs: int = 3) -> list[str]:
+def train_args(dataset: Path, work: Path, epochs: int = 3, classes: int = 40) -> list[str]:
     return [
         "train.py",
         "--dataset",
         str(dataset),
         "--limit-classes",
-        "40",
+        str(classes),
         "--epochs",
         str(epochs),
         "--warmup-epochs",
@@ -74,18 +76,23 @@ def test_loss_falls_and_folder_is_written(trained):
     assert (work / "runs").is_dir() and any((work / "runs").iterdir())  # TensorBoard events
 
 
-def test_folder_loads_in_recognizer_and_timm_alike(trained):
-    work, _ = trained
+def assert_folder_loads(folder: Path, classes: int) -> None:
+    """The Recognizer and plain timm both load the folder and agree on a real glyph."""
     image = DATA / "jiaguwen" / "i" / "3653610.jpg"
-    rec = Recognizer.from_pretrained(work / "model")
+    rec = Recognizer.from_pretrained(folder)
     top = rec.predict(image, top_k=5)
     assert len(top) == 5 and all(a.score >= b.score for a, b in itertools.pairwise(top))
-    assert abs(sum(p.score for p in rec.predict(image, top_k=40)) - 1.0) < 1e-4
-    net = timm.create_model(f"local-dir:{work / 'model'}", pretrained=True).eval()
-    assert net.pretrained_cfg["label_names"] == rec.labels
+    assert abs(sum(p.score for p in rec.predict(image, top_k=classes)) - 1.0) < 1e-4
+    net = timm.create_model(f"local-dir:{folder}", pretrained=True).eval()
+    assert net.pretrained_cfg["label_names"] == rec.labels and len(rec.labels) == classes
     with torch.no_grad():
         probs = net(standardise(to_tensor(image)[None])).softmax(1)[0]
     assert rec.labels[int(probs.argmax())] == top[0].label
+
+
+def test_folder_loads_in_recognizer_and_timm_alike(trained):
+    work, _ = trained
+    assert_folder_loads(work / "model", 40)
 
 
 def test_resume_after_kill_ends_where_an_uninterrupted_run_ends(seed_dataset, trained, tmp_path):
@@ -175,3 +182,79 @@ def test_seed_images_are_repeated_in_each_epoch():
     assert _epoch_index(is_seed, 1).tolist() == [0, 1, 2, 3]
     assert sorted(_epoch_index(is_seed, 3).tolist()) == [0, 0, 0, 1, 2, 3, 3, 3]
     assert _epoch_index(torch.tensor([True, True]), 3).tolist() == [0, 1]  # seed only
+
+
+def launch_two(args: list[str], tmp_path: Path, cpu: bool = True) -> subprocess.CompletedProcess:
+    """`accelerate launch` with two processes, as for GPUs (torchrun): `--cpu --num_processes 2`
+    starts one process in accelerate 1.15 (several CPU processes need mpirun there), and
+    ACCELERATE_USE_CPU=1 joins the two on the CPU over GLOO."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCELERATE_")}
+    env |= {  # no user config: accelerate reads $HF_HOME/accelerate/default_config.yaml
+        "HF_HOME": str(tmp_path / "hf"),
+        "PYTHONPATH": str(ROOT / "src"),
+        "OMP_NUM_THREADS": "1",
+    }
+    if cpu:
+        env["ACCELERATE_USE_CPU"] = "1"
+    launch = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
+    launch += ["--num_machines", "1", "--num_cpu_threads_per_process", "1"]
+    launch += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+    launch += ["--main_process_port", "0"]  # 0: accelerate picks a free port
+    return subprocess.run(
+        [sys.executable, *launch, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_two_processes_train_in_step_and_write_a_loadable_folder(seed_dataset, tmp_path):
+    from oracle_bones.model import create
+    from oracle_bones.training import weights_digest
+
+    work = tmp_path / "ddp"
+    r = launch_two(train_args(seed_dataset, work, epochs=2, classes=20), tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "processes: 2" in r.stdout.splitlines()[0], r.stdout
+    rows = epochs_of(r.stdout)  # printed once, by the main process
+    assert [row["epoch"] for row in rows] == [1, 2]
+    summary = [line for line in r.stdout.splitlines() if line.startswith('{"epoch"')][2:]
+    assert len(summary) == 1 and json.loads(summary[0])["epoch"] in (1, 2), r.stdout
+    assert r.stderr.count("normalising train:   0%") == 1  # one process built the cache
+    assert len(list((work / "runs").iterdir())) == 1  # one TensorBoard writer
+    assert all(math.isfinite(row["loss"]) for row in rows)
+    # The schedule counts optimizer steps, whatever the processes: warm-up ends at its peak.
+    assert rows[0]["lr"] == pytest.approx(3e-3) and rows[-1]["lr"] == pytest.approx(0, abs=1e-9)
+    agreed = [line for line in r.stdout.splitlines() if line.startswith("2 processes agree")]
+    assert len(agreed) == 1, r.stdout
+    state = torch.load(work / "ckpt.pt", weights_only=True)
+    assert state["epoch"] == 2
+    net = create(json.loads((work / "model" / "config.json").read_text())["architecture"], 20)
+    net.load_state_dict(state["model"])
+    assert agreed[0].endswith(weights_digest(net))  # the digest is of the final weights
+    assert_folder_loads(work / "model", 20)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="with a GPU accelerate joins them")
+def test_processes_that_accelerate_does_not_join_stop_before_training(seed_dataset, tmp_path):
+    """Without ACCELERATE_USE_CPU on a CPU-only machine each process would train alone."""
+    work = tmp_path / "alone"
+    r = launch_two(train_args(seed_dataset, work, epochs=1, classes=20), tmp_path, cpu=False)
+    assert r.returncode != 0
+    assert "2 processes were started, but accelerate joined 1" in r.stderr
+    assert not work.exists()
+
+
+def test_every_process_gets_images_in_every_step():
+    from oracle_bones.training import _batch_starts
+
+    assert list(_batch_starts(130, 64, 1)) == [0, 64, 128]  # one process: every image
+    assert list(_batch_starts(130, 32, 2)) == [0, 64, 128]  # 2 left: one each
+    assert list(_batch_starts(129, 32, 2)) == [0, 64]  # 1 left: the second process has none
+    order = torch.arange(129)
+    for i in _batch_starts(129, 32, 2):
+        assert all(len(order[i : i + 64][rank::2]) >= 1 for rank in (0, 1))

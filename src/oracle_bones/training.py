@@ -6,8 +6,10 @@ resumed from a checkpoint ends where an uninterrupted run ends.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,21 +54,26 @@ class TrainConfig:
 def train(cfg: TrainConfig) -> dict:
     """Train, keep the best epoch by `validation` accuracy (clean and pen-drawn), return its
     metrics on every held-out split; a build without `validation` (the seed alone) falls back to
-    choosing on `test`, and says so."""
+    choosing on `test`, and says so. The main process alone evaluates and saves: the others
+    return no epoch."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
-    acc = Accelerator(mixed_precision=cfg.mixed_precision)
+    # The schedule counts optimizer steps; accelerate would step it once per process per step.
+    acc = Accelerator(mixed_precision=cfg.mixed_precision, step_scheduler_with_optimizer=False)
+    _check_processes(acc)
+    acc.print(f"Training on {acc.device}, processes: {acc.num_processes}")
     set_seed(cfg.seed)
     if cfg.dataset == TrainConfig.dataset and not Path(cfg.dataset).exists():
         acc.print(f"No dataset at {cfg.dataset}: building it from {cfg.data_dir}")
         if acc.is_main_process:
             save(*build(Path(cfg.data_dir)), Path(cfg.dataset))
         acc.wait_for_everyone()
-    data = load(cfg.dataset)
+    with acc.main_process_first():  # one process normalises and caches, the others read it
+        data = load(cfg.dataset)
+        train_t = to_tensors(data["train"], Path(cfg.cache_dir))
+        held = {s: to_tensors(data[s], Path(cfg.cache_dir)) for s in HELD_OUT if s in data}
     names = data["train"].features["label"].names
-    train_t = to_tensors(data["train"], Path(cfg.cache_dir))
-    held = {s: to_tensors(data[s], Path(cfg.cache_dir)) for s in HELD_OUT if s in data}
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
         train_t, held, names, is_seed = _subset(train_t, held, names, cfg.limit_classes, is_seed)
@@ -76,7 +83,7 @@ def train(cfg: TrainConfig) -> dict:
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(epoch_index) / (cfg.batch_size * acc.num_processes))
+    steps_per_epoch = len(_batch_starts(len(epoch_index), cfg.batch_size, acc.num_processes))
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warm, total))
     net, opt, sched = acc.prepare(net, opt, sched)
@@ -90,6 +97,9 @@ def train(cfg: TrainConfig) -> dict:
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
         loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch_index, epoch)
+        if not acc.is_main_process:  # the main process evaluates, reports and saves
+            acc.wait_for_everyone()
+            continue
         metrics = evaluate(acc.unwrap_model(net), {s: _on(t, acc.device) for s, t in held.items()})
         score = (metrics[choose]["top1"] + metrics[f"{choose}_pen"]["top1"]) / 2
         row = {
@@ -109,14 +119,14 @@ def train(cfg: TrainConfig) -> dict:
         if writer:
             for k, v in row.items():
                 writer.add_scalar(k, v, epoch + 1)
-        if acc.is_main_process:
-            if score > best["score"]:
-                best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
-                _save_model(cfg, acc.unwrap_model(net), names, best, history)
-            _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
+            _save_model(cfg, acc.unwrap_model(net), names, best, history)
+        _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
         acc.wait_for_everyone()
     if writer:
         writer.close()
+    _check_in_step(acc, net)
     return best
 
 
@@ -128,13 +138,13 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
     step = cfg.batch_size * acc.num_processes
     total, n = 0.0, 0
     bar = tqdm(
-        range(0, len(order), step),
+        _batch_starts(len(order), cfg.batch_size, acc.num_processes),
         desc=f"epoch {epoch + 1}/{cfg.epochs}",
         disable=not acc.is_local_main_process,
         leave=False,
     )
     for i in bar:
-        ix = order[i : i + step][acc.process_index :: acc.num_processes]
+        ix = order[i : i + step][acc.process_index :: acc.num_processes]  # never empty
         ink = data.ink[ix].to(acc.device).float() / 255.0
         dist = data.distance[ix].to(acc.device).float()
         x = standardise(cfg.augment(ink, dist, g))
@@ -147,7 +157,47 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
         sched.step()
         total, n = total + loss.item() * len(ix), n + len(ix)
         bar.set_postfix(loss=f"{total / n:.3f}")
-    return total / max(n, 1)
+    total, n = acc.reduce(torch.tensor([total, n], device=acc.device), "sum").tolist()
+    return total / max(n, 1)  # over every process's images
+
+
+def _batch_starts(n: int, batch_size: int, processes: int) -> range:
+    """Where each step's batch starts in an epoch of n images. A last batch too small to give
+    every process an image is dropped: an empty share would crash that process's step."""
+    return range(0, n - processes + 1, batch_size * processes)
+
+
+def _check_processes(acc) -> None:
+    """A launcher that started several processes which accelerate did not join would have each
+    train alone and write the same files: on a machine without GPUs this is the default."""
+    started = int(os.environ.get("WORLD_SIZE", "1"))
+    if started != acc.num_processes:
+        raise SystemExit(
+            f"{started} processes were started, but accelerate joined {acc.num_processes}. "
+            "Without a GPU, set ACCELERATE_USE_CPU=1 so that they train together over GLOO."
+        )
+
+
+def weights_digest(net: torch.nn.Module) -> str:
+    """A SHA-256 of the parameters, to compare processes. BatchNorm's running statistics are
+    left out: under DDP each process keeps its own, and the main process's are saved."""
+    h = hashlib.sha256()
+    for name, p in net.named_parameters():
+        h.update(name.encode())
+        h.update(p.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_in_step(acc, net) -> None:
+    """DDP keeps every process's weights equal to the main process's; fail loudly if not."""
+    if acc.num_processes == 1:
+        return
+    from accelerate.utils import gather_object
+
+    digests = gather_object([weights_digest(acc.unwrap_model(net))])
+    if len(set(digests)) > 1:
+        raise RuntimeError(f"The processes ended with different weights: {digests}")
+    acc.print(f"{len(digests)} processes agree on the weights: sha256 {digests[0]}")
 
 
 def _epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
