@@ -92,7 +92,7 @@ def listed(data_dir: Path, source: str) -> int:
 def figures(dd: datasets.DatasetDict) -> dict[str, dict[str, int]]:
     """Images and classes per source and split, counted in the dataset itself."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-    for split in SPLITS:
+    for split in dd:
         images: Counter[str] = Counter(dd[split]["source"])
         classes: dict[str, set[int]] = defaultdict(set)
         for source, label in zip(dd[split]["source"], dd[split]["label"], strict=True):
@@ -113,10 +113,9 @@ def assert_split_rules(dd: datasets.DatasetDict) -> None:
     names = train.features["label"].names
     assert names == sorted(names) and test.features["label"].names == names
     assert set(test["source"]) == {SEED}, "extra sources must only be in train"
-    assert set(dd["validation"]["source"]) <= {"isobs"} >= set(dd["test_isobs"]["source"])
-    keys = [
-        key for split in SPLITS for key in zip(dd[split]["source"], dd[split]["ref"], strict=True)
-    ]
+    held = [set(dd[s]["source"]) for s in ("validation", "test_isobs") if s in dd]
+    assert all(sources <= {"isobs"} for sources in held)
+    keys = [key for split in dd for key in zip(dd[split]["source"], dd[split]["ref"], strict=True)]
     assert len(keys) == len(set(keys)), "an image is in two splits"
     assert_isobs_held_out(dd)
     assert len(set(test["label"])) == len(test), "one test image per character"
@@ -135,12 +134,11 @@ def assert_isobs_held_out(dd: datasets.DatasetDict) -> None:
     sort before both, so the order of the drawings left still shows the rule."""
     where: dict[str, str] = {}
     by_class: dict[str, list[str]] = defaultdict(list)
-    for split in SPLITS:
+    for split in dd:
         for source, ref in zip(dd[split]["source"], dd[split]["ref"], strict=True):
             if source == "isobs":
                 where[ref] = split
                 by_class[ref.split("_")[0]].append(ref)
-    assert by_class, "no IsOBS drawings"
     for refs in by_class.values():
         refs.sort()
         kinds = [where[r] for r in refs]
@@ -167,8 +165,8 @@ def assert_card_matches(out: Path, data_dir: Path) -> None:
         assert row["removed"] == stats["removed_near_copies"].get(source, 0)
         placed = sum(row[s] for s in SPLITS) + row["skipped"] + row["removed"]
         assert placed == listed(data_dir, source), f"{source}: glyphs lost or double-counted"
-    n = {split: len(dd[split]) for split in SPLITS}
-    classes = {split: len(set(dd[split]["label"])) for split in SPLITS}
+    n = {split: len(dd[split]) if split in dd else 0 for split in SPLITS}
+    classes = {split: len(set(dd[split]["label"])) if split in dd else 0 for split in SPLITS}
     assert "| **all** | " + "".join(f"{n[s]} ({classes[s]}) | " for s in SPLITS) in card(out)
     names = dd["train"].features["label"].names
     summary = f"{sum(n.values())} images over {len(names)} classes (characters); "

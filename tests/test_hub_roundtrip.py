@@ -391,3 +391,21 @@ def test_app_falls_back_to_the_bundled_model(
     assert fallback.ready_s < served.ready_s + BOUND_S
     assert reason in fallback.notice and "bundled model" in fallback.notice, fallback.notice
     assert_same_top([fallback.top], [bundled_top])
+
+
+def test_a_build_with_the_founder_font_is_never_pushed(hub: HubServer, tmp_path: Path) -> None:
+    """fzjgw's terms forbid publishing: push-dataset refuses the build, and nothing reaches the
+    Hub, although a token is set and the Hub answers."""
+    from tiny_sources import seed_items, write_font_source, write_jiaguwen
+
+    write_jiaguwen(tmp_path, seed_items())
+    write_font_source(tmp_path, "fzjgw", 5)
+    out = tmp_path / "built"
+    args = ("--data-dir", str(tmp_path), "--sources", "jiaguwen,fzjgw", "--out", str(out))
+    built = run_cli("-m", "oracle_bones", "build-dataset", *args)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "forbid publishing" in (out / "README.md").read_text(encoding="utf-8")
+    result, _ = obs("push-dataset", str(out), "u/fz", env=env_for(hub.url, tmp_path / "home"))
+    assert result.returncode == 1 and "fzjgw" in result.stderr and "forbid" in result.stderr
+    with pytest.raises(HubError):
+        hub.files("u/fz", "dataset")

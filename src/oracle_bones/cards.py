@@ -83,18 +83,32 @@ def render_model_card(
     base = None
     if baseline is not None and (baseline / "config.json").exists():
         base = json.loads((baseline / "config.json").read_text(encoding="utf-8")).get("metrics")
+    from .dataset import STATS_FILE
+    from .sources import DEFAULT_SOURCES, SOURCES
+
     training = metrics.get("training") or {}
+    stats = Path(dataset) / STATS_FILE
+    used = DEFAULT_SOURCES
+    if stats.exists():
+        used = json.loads(stats.read_text(encoding="utf-8"))["sources"]
     return render(
         "model_card.md",
         name=DEFAULT_MODEL_REPO.split("/")[-1],
         arch=arch,
         num_classes=len(labels),
         size=INPUT_SIZE,
-        metrics={**metrics, "test_n": metrics.get("n", 392)},
+        metrics={
+            **dict.fromkeys(("validation", "test_isobs")),
+            "chosen_on": "test",
+            "sizes": {},
+            **metrics,
+            "test_n": metrics.get("n", 392),
+        },
         baseline=base,
         dataset=dataset,
         dataset_repo=DEFAULT_DATASET_REPO,
         model_repo=DEFAULT_MODEL_REPO,
         training=training,
+        sources=[SOURCES[s] for s in used],
         pct=lambda v: f"{100 * v:.1f}%",
     )

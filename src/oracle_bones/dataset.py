@@ -208,6 +208,7 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
                 split=name,
             )
             for name, rs in splits.items()
+            if rs or name in ("train", "test")  # a seed-only build has no IsOBS held-out splits
         }
     )
     stats.num_classes = len(names)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .hub import PUSH_TIMEOUT_S, bounded, check_token, push_folder
+
+
+def check_publishable(sources: list[str], what: Path) -> None:
+    """Refuse to publish what was built from a source whose terms forbid it (fzjgw)."""
+    from .sources import SOURCES
+
+    barred = [s for s in sources if s in SOURCES and not SOURCES[s].publishable]
+    if barred:
+        raise ValueError(
+            f"{what} was built with {', '.join(barred)}, whose terms forbid publishing it; "
+            "rebuild without it (the default sources) to publish."
+        )
 
 
 def push_dataset(dataset_dir: Path, repo_id: str) -> str:
@@ -16,6 +29,10 @@ def push_dataset(dataset_dir: Path, repo_id: str) -> str:
     import datasets
     from huggingface_hub import DatasetCard
 
+    from .dataset import STATS_FILE
+
+    stats = json.loads((Path(dataset_dir) / STATS_FILE).read_text(encoding="utf-8"))
+    check_publishable(stats["sources"], Path(dataset_dir))
     check_token()
     dd = datasets.load_from_disk(str(dataset_dir))
     card = DatasetCard((Path(dataset_dir) / "README.md").read_text(encoding="utf-8"))
@@ -36,6 +53,7 @@ def push_model(model_dir: str | Path, repo_id: str) -> str:
     """Upload config.json, model.safetensors and README.md after checking the folder loads."""
     from .model import load
 
+    loaded = load(Path(model_dir))  # refuse to publish a folder our own loader would reject
+    check_publishable(loaded.config.get("sources", []), Path(model_dir))
     check_token()
-    load(Path(model_dir))  # refuse to publish a folder our own loader would reject
     return push_folder(Path(model_dir), repo_id, "model", "Upload oracle bone recogniser")

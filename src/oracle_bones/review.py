@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .glyph import INPUT_SIZE, to_tensor
+from .glyph import INPUT_SIZE, GlyphError, to_tensor
 
 if TYPE_CHECKING:
     import datasets
@@ -204,7 +204,10 @@ def isobs_audit(dataset: str | Path, data_dir: Path, out: Path, seed: int = 0) -
     drawings: dict[int, list[bytes]] = defaultdict(list)
     for d in ISOBS.drawings(data_dir):
         if d.klass in chosen and len(drawings[d.klass]) < AUDIT_DRAWINGS:
-            drawings[d.klass].append(d.image)
+            try:
+                drawings[d.klass].append(_small_tile(d.image))
+            except GlyphError:  # the dozen blank IsOBS files, which the dataset skips too
+                continue
     dd = load(dataset)
     wanted = {labels[k] for k in chosen}
     forms: dict[str, list[tuple[Any, str]]] = defaultdict(list)
@@ -247,8 +250,8 @@ def audit_sheet(rows, font: FontSpec) -> Image.Image:
         draw.text((x + 4, y + TILE // 2), f"{klass}", font=small, fill=60, anchor="lm")
         draw.text((x + 60, y + TILE // 2), char, font=big, fill=0, anchor="mm")
         cx = x + text_w
-        for image in images:
-            sheet.paste(_small_tile(image), (cx, y))
+        for tile in images:
+            sheet.paste(tile, (cx, y))
             cx += TILE + 4
         cx = x + text_w + AUDIT_DRAWINGS * (TILE + 4) + gap
         draw.line([cx - gap // 2, y, cx - gap // 2, y + TILE], fill=0, width=2)

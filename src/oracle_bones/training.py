@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from . import model as model_io
 from .augment import Augment
-from .dataset import HELD_OUT, SEED, build, load, save, to_tensors
+from .dataset import HELD_OUT, SEED, STATS_FILE, build, load, save, to_tensors
 from .evaluate import evaluate
 from .files import atomic_file
 from .model import standardise
@@ -32,7 +32,7 @@ class TrainConfig:
     data_dir: str = "../shared/data"  # the sources, when the dataset must be built first
     arch: str = model_io.DEFAULT_ARCH  # any timm name, or seed-cnn (the 2022 baseline)
     pretrained: bool = False  # ImageNet weights, when the Hub answers
-    epochs: int = 40
+    epochs: int = 24
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.05
@@ -259,7 +259,11 @@ def _writer(cfg: TrainConfig, acc):
 def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: list[dict]) -> None:
     from .cards import render_model_card
 
+    stats = Path(cfg.dataset) / STATS_FILE
     extra = {
+        "sources": json.loads(stats.read_text(encoding="utf-8"))["sources"]
+        if stats.exists()
+        else [],
         "training": {k: v for k, v in asdict(cfg).items() if k != "augment"},
         "metrics": {k: v for k, v in best.items() if k != "score"},
     }
