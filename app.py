@@ -25,17 +25,17 @@ from gradio.components.image_editor import EditorData
 
 from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, Recognizer
 from oracle_bones.dictionary import ATTRIBUTION, lookup
+from oracle_bones.forms import Forms, png_data_uri
 from oracle_bones.glyph import EmptyDrawing
 from oracle_bones.hub import HubUnavailable, offline
 from oracle_bones.model import ModelFileError
 from oracle_bones.recognizer import BUNDLED
-from oracle_bones.references import References, png_data_uri
 
 logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 HERE = Path(__file__).resolve().parent
-TOP_K, SHOWN_REFERENCES = 10, 5
+TOP_K, SHOWN_CANDIDATES, SHOWN_FORMS = 10, 5, 3  # forms beside the top candidates
 
 
 def load_recognizer() -> tuple[Recognizer, str]:
@@ -59,11 +59,11 @@ recognizer, model_notice = load_recognizer()
 # Torch and glibc keep memory per thread: recognitions run on these two threads, not on whichever
 # of Gradio's ~40 worker threads took the request, so memory under load levels off sooner.
 inference = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recognise")
-references = References.load()
+oracle_forms = Forms.load()
 lookup("一")  # load the dictionary now rather than on the first request
 log.info("Model %s: %d characters", recognizer.source, len(recognizer.labels))
-if not len(references):
-    log.warning("No reference glyphs (run `python -m oracle_bones references`): none shown")
+if not len(oracle_forms):
+    log.warning("No known forms (run `python -m oracle_bones forms`): none shown")
 
 
 def describe_char(char: str, max_gloss: int = 40) -> str:
@@ -119,15 +119,16 @@ def known_forms(predictions) -> str:
     if not isinstance(predictions, dict) or not predictions:
         return ""
     cards = []
-    for label in sorted(predictions, key=predictions.get, reverse=True)[:SHOWN_REFERENCES]:
+    for label in sorted(predictions, key=predictions.get, reverse=True)[:SHOWN_CANDIDATES]:
         char = label.split(" ", 1)[0]
         imgs = "".join(
-            f'<img src="{png_data_uri(im)}" alt="a known form of {char}">'
-            for im in references.get(char)
+            f'<img src="{png_data_uri(f.image)}" alt="a known form of {char}" '
+            f'title="{html.escape(f.source)} {html.escape(f.ref)}">'
+            for f in oracle_forms.get(char, SHOWN_FORMS)
         )
         cards.append(f"<figure><figcaption>{html.escape(char)}</figcaption>{imgs}</figure>")
     return (
-        "<p>Known forms of the top candidates, from the training data:</p>"
+        "<p>Known forms of the top candidates, from the dataset:</p>"
         f'<div class="forms">{"".join(cards)}</div>'
     )
 
