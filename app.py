@@ -1,5 +1,6 @@
 """Draw a Shang-dynasty oracle bone glyph (甲骨文), or upload a picture of one, and see it named
 in modern Chinese: the ten most likely characters, with pinyin, an English gloss and known forms.
+Or look a modern character up (by itself, its pinyin or an English word) to see its oracle forms.
 
     python app.py      # http://127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change
 
@@ -25,17 +26,18 @@ from gradio.components.image_editor import EditorData
 
 from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, Recognizer
 from oracle_bones.dictionary import ATTRIBUTION, lookup
+from oracle_bones.forms import Forms, png_data_uri
 from oracle_bones.glyph import EmptyDrawing
 from oracle_bones.hub import HubUnavailable, offline
 from oracle_bones.model import ModelFileError
 from oracle_bones.recognizer import BUNDLED
-from oracle_bones.references import References, png_data_uri
+from oracle_bones.search import HELP, Index
 
 logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 HERE = Path(__file__).resolve().parent
-TOP_K, SHOWN_REFERENCES = 10, 5
+TOP_K, SHOWN_CANDIDATES, SHOWN_FORMS = 10, 5, 3  # forms beside the top candidates
 
 
 def load_recognizer() -> tuple[Recognizer, str]:
@@ -59,11 +61,11 @@ recognizer, model_notice = load_recognizer()
 # Torch and glibc keep memory per thread: recognitions run on these two threads, not on whichever
 # of Gradio's ~40 worker threads took the request, so memory under load levels off sooner.
 inference = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recognise")
-references = References.load()
-lookup("一")  # load the dictionary now rather than on the first request
+oracle_forms = Forms.load()
+index = Index(oracle_forms, recognizer.labels)  # reads the dictionary now, not on a request
 log.info("Model %s: %d characters", recognizer.source, len(recognizer.labels))
-if not len(references):
-    log.warning("No reference glyphs (run `python -m oracle_bones references`): none shown")
+if not len(oracle_forms):
+    log.warning("No known forms (run `python -m oracle_bones forms`): none shown")
 
 
 def describe_char(char: str, max_gloss: int = 40) -> str:
@@ -119,22 +121,81 @@ def known_forms(predictions) -> str:
     if not isinstance(predictions, dict) or not predictions:
         return ""
     cards = []
-    for label in sorted(predictions, key=predictions.get, reverse=True)[:SHOWN_REFERENCES]:
+    for label in sorted(predictions, key=predictions.get, reverse=True)[:SHOWN_CANDIDATES]:
         char = label.split(" ", 1)[0]
         imgs = "".join(
-            f'<img src="{png_data_uri(im)}" alt="a known form of {char}">'
-            for im in references.get(char)
+            f'<img src="{png_data_uri(f.image)}" alt="a known form of {char}" '
+            f'title="{html.escape(f.source)} {html.escape(f.ref)}">'
+            for f in oracle_forms.get(char, SHOWN_FORMS)
         )
         cards.append(f"<figure><figcaption>{html.escape(char)}</figcaption>{imgs}</figure>")
     return (
-        "<p>Known forms of the top candidates, from the training data:</p>"
+        "<p>Known forms of the top candidates, from the dataset (click a candidate for more):</p>"
         f'<div class="forms">{"".join(cards)}</div>'
     )
 
 
-def details(predictions) -> tuple[str, str]:
-    """What the page shows beside the Label: the banner and the known forms."""
-    return banner(predictions), known_forms(predictions)
+def top_line(predictions, n: int = 3) -> str:
+    """The top few candidates in one line, shown above the canvas on a phone: drawing with a
+    finger, the banner and the list are below the fold. Else the Label's hint."""
+    if not isinstance(predictions, dict) or not predictions:
+        return f'<div class="top-line">{html.escape(str(predictions or HINT))}</div>'
+    best = sorted(predictions.items(), key=lambda kv: kv[1], reverse=True)[:n]
+    items = " · ".join(
+        f"<span><b>{html.escape(label.split(' ', 1)[0])}</b> "
+        f"{html.escape(lookup(label.split(' ', 1)[0]).pinyin.split(', ')[0])} {p:.0%}</span>"
+        for label, p in best
+    )
+    return f'<div class="top-line">{items}</div>'
+
+
+def details(predictions) -> tuple[str, str, str]:
+    """What the page shows beside the Label: the banner, the known forms, the phone's line."""
+    return banner(predictions), known_forms(predictions), top_line(predictions)
+
+
+def lookup_forms(query: str) -> list[dict]:
+    """Look up the oracle bone forms (甲骨文) of modern Chinese characters.
+
+    `query`: one modern character (simplified 车 or traditional 車), its pinyin (with tone
+    marks `yǔ`, a tone number `yu3` or none `yu`) or an English word (`rain`). Returns the
+    matching characters, best first (at most 20): each with `char`, `pinyin`, `gloss` and
+    `forms`, the known oracle bone forms as PNG data URIs with their `source` and `ref`
+    (inscription or catalogue number), and `more`, how many further forms the dataset holds.
+    An empty list when nothing matches."""
+    return [m.to_json() for m in index.search(query)]
+
+
+def lookup_page(query: str) -> str:
+    """The look-up's results as HTML: each character, its readings and meaning, its forms."""
+    query = (query or "").strip()
+    matches = index.search(query)
+    if not matches:
+        said = f"Nothing found for “{html.escape(query)}”. " if query else ""
+        return f'<p class="lookup-hint">{said}{html.escape(HELP)}</p>'
+    sections = []
+    for m in matches:
+        figures = (
+            "".join(
+                f'<figure><img src="{png_data_uri(f.image)}" alt="an oracle bone form of {m.char}">'
+                f"<figcaption>{html.escape(f.source)}<br>{html.escape(f.ref)}</figcaption></figure>"
+                for f in m.forms
+            )
+            or '<p class="lookup-hint">No stored form (the model knows it from its training).</p>'
+        )
+        more = f'<span class="more">{m.more} more</span>' if m.more else ""
+        sections.append(
+            f'<section class="match"><h3><span class="char">{html.escape(m.char)}</span> '
+            f"<b>{html.escape(m.pinyin)}</b> {html.escape(m.gloss)}</h3>"
+            f'<div class="lookup-forms">{figures}{more}</div></section>'
+        )
+    return "".join(sections)
+
+
+def open_forms(evt: gr.SelectData) -> tuple:
+    """A candidate clicked in the results: its forms in the Look up tab."""
+    char = str(evt.value or "").split(" ", 1)[0]
+    return gr.Tabs(selected="lookup"), char, lookup_page(char)
 
 
 def how_it_works() -> str:
@@ -185,6 +246,21 @@ SELECT_BRUSH = """() => {
   pick();
 }"""
 
+# On a narrow screen the Sketchpad's fit leaves 30 px of dead space each side (its zoom tool's
+# `border_padding`): fit the canvas to the width instead, once the editor has its image.
+FIT_PHONE = """() => {
+  if (!matchMedia('(max-width: 640px)').matches) return;
+  const start = Date.now();
+  const fit = () => {
+    const zoom = window.editor && window.editor.tools && window.editor.tools.get('zoom');
+    if (zoom && zoom.local_dimensions && zoom.local_dimensions.width > 0) {
+      zoom.border_padding = 4;
+      zoom.set_zoom('fit');
+    } else if (Date.now() - start < 15000) setTimeout(fit, 200);
+  };
+  fit();
+}"""
+
 CSS = """
 .banner { display: flex; gap: 1em; align-items: center; padding: .6em 1em; border-radius: 8px;
           color: #1f2937; font-size: 1.1em; }
@@ -196,6 +272,28 @@ CSS = """
                 border-radius: 6px; text-align: center; }
 .forms figcaption { font-size: 1.4em; }
 .forms img { width: 64px; height: 64px; margin: 0 2px; background: white; border-radius: 4px; }
+.match h3 { margin: .8em 0 .3em; font-weight: normal; }
+.match .char { font-size: 2em; margin-right: .2em; }
+.lookup-forms { display: flex; flex-wrap: wrap; gap: .4em; align-items: flex-start; }
+.lookup-forms figure { margin: 0; width: 84px; text-align: center; }
+.lookup-forms img { width: 64px; height: 64px; background: white; border-radius: 4px;
+                    border: 1px solid var(--border-color-primary); }
+.lookup-forms figcaption { font-size: .7em; line-height: 1.2; overflow-wrap: anywhere; }
+.lookup-forms .more, .lookup-hint { color: var(--body-text-color-subdued); }
+#top-line { display: none; }
+/* Gradio's 32 px each side, but 4 px on a phone: Gradio scopes a custom @media rule to what is
+   inside `.contain`, so this one is a width-dependent clamp instead. */
+.gradio-container .main.app { padding-left: clamp(4px, (100vw - 640px) * 100, 32px) !important;
+                              padding-right: clamp(4px, (100vw - 640px) * 100, 32px) !important; }
+/* A phone: the canvas as wide as the screen, the top candidates in one line above it. */
+@media (max-width: 640px) {
+  #intro h1 { font-size: 1.3em; margin: 0; }
+  #intro p { display: none; }
+  #sketchpad { height: calc(100vw + 40px) !important; }
+  #top-line { display: block; height: 2em; overflow: hidden; white-space: nowrap;
+              text-overflow: ellipsis; font-size: 1.1em; line-height: 2em; }
+  #top-line b { font-size: 1.3em; }
+}
 """
 
 # Uploaded files are cached on disk by Gradio: on a public Space, drop them after an hour.
@@ -203,12 +301,14 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     gr.Markdown(
         "# Oracle bone script recogniser · 甲骨文\n"
         "Draw a Shang-dynasty oracle bone glyph (or upload a picture of one) and see which modern "
-        "Chinese character it most likely became."
+        "Chinese character it most likely became; or look up how a modern character was written.",
+        elem_id="intro",
     )
     gr.Markdown(model_notice, visible=bool(model_notice), elem_id="model-notice")
     with gr.Row():
-        with gr.Column():
-            with gr.Tab("Draw"):
+        with gr.Column(), gr.Tabs(elem_id="input-tabs") as input_tabs:
+            with gr.Tab("Draw", id="draw"):
+                phone_line = gr.HTML(top_line(HINT), elem_id="top-line")
                 sketchpad = gr.Sketchpad(
                     elem_id="sketchpad",
                     label="Draw a glyph",
@@ -221,7 +321,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                 )
                 sketchpad.data_model = DrawingData
                 recognise_button = gr.Button("Recognise", variant="primary")
-            with gr.Tab("Upload"):
+            with gr.Tab("Upload", id="upload"):
                 upload = gr.Image(
                     type="filepath",
                     label="A photo or scan: dark ink on light paper, or a rubbing",
@@ -233,6 +333,13 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                     inputs=upload,
                     label="Examples: held-out glyphs, re-drawn with a pen",
                 )
+            with gr.Tab("Look up", id="lookup"):
+                query = gr.Textbox(
+                    label="A modern character, its pinyin or an English word",
+                    placeholder="雨 · 車 · yǔ · yu3 · yu · rain",
+                    elem_id="lookup-query",
+                )
+                found = gr.HTML(lookup_page(""), elem_id="lookup-results")
         with gr.Column():
             top = gr.HTML(elem_id="banner")
             predictions = gr.Label(
@@ -262,8 +369,29 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     # Uploads skip Gradio's own decoding (preprocess=False), which fails on a damaged file with a
     # generic error: oracle_bones decodes the file safely and says what is wrong with it.
     upload.change(recognise_file, upload, predictions, api_name="predict", preprocess=False)
-    predictions.change(details, predictions, [top, forms], api_visibility="private")
+    predictions.change(
+        details,
+        predictions,
+        [top, forms, phone_line],
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    gr.on(
+        [query.input, query.submit],
+        lookup_page,
+        query,
+        found,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    gr.api(lookup_forms, api_name="lookup")
+    # A candidate clicked: its forms in the Look up tab, scrolled into sight on a phone.
+    predictions.select(open_forms, None, [input_tabs, query, found], api_visibility="private").then(
+        None, js="() => document.querySelector('#input-tabs').scrollIntoView({block: 'nearest'})"
+    )
     demo.load(None, js=SELECT_BRUSH)
+    demo.load(None, js=FIT_PHONE)
     sketchpad.clear(None, js=SELECT_BRUSH)
 
 demo.queue(default_concurrency_limit=2, max_size=64)  # 2 vCPUs: two at a time, 64 waiting at most

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 BUNDLED = ROOT / "src" / "oracle_bones" / "pretrained"
+pytest_plugins = ["app_harness"]  # the app as a subprocess, and Chromium: for the app's tests
 
 
 def run_cli(*args: str, timeout: float = 600, env: dict | None = None, cwd: Path = ROOT):

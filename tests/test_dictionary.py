@@ -2,7 +2,7 @@
 
 import pytest
 
-from oracle_bones.dictionary import ATTRIBUTION, Entry, lookup
+from oracle_bones.dictionary import ATTRIBUTION, Entry, lookup, simplified, word_count
 
 
 def test_an() -> None:
@@ -49,3 +49,22 @@ def test_attribution() -> None:
         "CC-CEDICT" in ATTRIBUTION and "CC BY-SA 4.0" in ATTRIBUTION and "mdbg.net" in ATTRIBUTION
     )
     assert "pypinyin" in ATTRIBUTION and "MIT" in ATTRIBUTION
+
+
+def test_traditional_to_simplified() -> None:
+    assert simplified("車") == ["车"]
+    assert "干" in simplified("乾")
+    assert simplified("车") == [] and simplified("a") == []
+
+
+def test_word_count_says_how_common_a_character_is() -> None:
+    assert word_count("人") > word_count("雨") > word_count("龉") > 0
+    assert word_count("😀") == 0
+
+
+def test_senses_and_numbered_readings() -> None:
+    e = lookup("雨")
+    assert e.senses[0] == "rain" and e.gloss.startswith("rain")
+    assert e.readings[:1] == ("yu3",)
+    assert lookup("绿").readings[0] == "lv4"  # ü is spelt v, as pypinyin does
+    assert lookup("a").readings == () and lookup("a").senses == ()

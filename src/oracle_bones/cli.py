@@ -82,13 +82,13 @@ def predict(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def references(args: argparse.Namespace) -> int:
-    from .references import build, save, write_examples
+def forms(args: argparse.Namespace) -> int:
+    from .forms import build, write_examples
 
-    labels, images, count = build(args.dataset)
-    save(labels, images, count, args.out)
+    known = build(args.dataset, args.per_char, skip_sources=args.skip_sources.split(","))
+    known.save(args.out)
     size = args.out.stat().st_size / 1e6
-    print(f"Wrote {args.out}: {int(count.sum())} glyphs of {len(labels)} classes ({size:.1f} MB)")
+    print(f"Wrote {args.out}: {known.stored} forms of {len(known)} characters ({size:.1f} MB)")
     if args.examples:
         for path in write_examples(args.dataset, args.examples):
             print(f"Wrote {path}")
@@ -169,11 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("images", nargs="+")
     p.set_defaults(fn=predict)
 
-    p = sub.add_parser("references", help="reference glyphs per class (train split) for the app")
+    p = sub.add_parser("forms", help="known forms per character, with source and ref, for the app")
     p.add_argument("--dataset", type=Path, required=True, help="a folder written by build-dataset")
     p.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    p.add_argument("--per-char", type=int, default=12, help="forms stored per character")
+    p.add_argument("--skip-sources", default="feedback", help="sources that are not attested forms")
     p.add_argument("--examples", type=Path, help="also write pen-drawn test glyphs here as PNGs")
-    p.set_defaults(fn=references)
+    p.set_defaults(fn=forms)
 
     p = sub.add_parser(
         "label-isobs", help="recover IsOBS class labels: Shuowen order x a model's evidence"

@@ -52,7 +52,8 @@ def upstream_labels(jsonl: Path) -> list[tuple[str, str]]:
         if m is None:
             raise SourceUnavailable(f"{jsonl}: unexpected label {line[:80]!r}")
         label = m[2].strip()
-        rows.append((f"{m[1]}.png", simplified(label) if len(label) == 1 else ""))
+        one = len(label) == 1
+        rows.append((f"{m[1]}.png", ([*simplified(label), label][0]) if one else ""))
     return rows
 
 
