@@ -32,7 +32,8 @@ from PIL import Image
 from .files import atomic_file
 from .glyph import INPUT_SIZE, GlyphError, square_glyph, to_tensor
 from .pen import PEN_WIDTH, pen_drawn
-from .sources import SOURCES, FontSource
+from .sources import SOURCES
+from .sources.font import FontSource
 
 SIZE = 48
 PER_CHAR = 12
