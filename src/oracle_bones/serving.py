@@ -36,16 +36,14 @@ class Served:
     revision: str
 
     @classmethod
-    def load(cls, source: str | Path, name: str | None = None) -> Served:
+    def load(cls, source: str | Path) -> Served:
         """Load a folder or a Hub repo id (bounded; raises HubUnavailable or ModelFileError)."""
         rec = Recognizer.from_pretrained(source)
         folder = Path(rec.folder)
         if folder.parent.name == "snapshots":  # the Hub cache: snapshots/<commit>/
-            revision = folder.name
-        else:
-            revision = hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest()[:12]
-        name = name or (folder.name if Path(source).is_dir() else str(source))
-        return cls(rec, name, revision)
+            return cls(rec, str(source), folder.name)
+        weights = hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest()[:12]
+        return cls(rec, "bundled" if folder.resolve() == BUNDLED else folder.name, weights)
 
     def describe(self) -> str:
         """`resnet10t`, 2,415 characters."""
@@ -71,7 +69,7 @@ class ModelHolder:
                 return
             except ModelFileError as e:
                 self._failed(e)
-        self.current = Served.load(BUNDLED, name="bundled")
+        self.current = Served.load(BUNDLED)
         if self.notice or Path(self.wanted).is_dir():
             return
         if offline():
