@@ -8,7 +8,8 @@ no Xet). Files larger than ``LFS_THRESHOLD`` bytes or with a NUL byte in their f
 
 Fault injection (``HubServer(fault=...)`` or assign ``server.fault`` at run time):
 
-* ``"hang"``: read the request, never answer; the handler is released by ``stop()``.
+* ``"hang"``: read the request and answer nothing while the fault lasts: cleared, the requests
+  held are answered as usual (a Hub that was stuck comes back); ``stop()`` drops them.
 * ``"error500"``: every request gets HTTP 500.
 * ``"truncate"``: file downloads (``/resolve/``) announce the full Content-Length but the
   connection is closed once the first half of the file (absolute offset) has been sent,
@@ -219,16 +220,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         hub = self.server.hub
         self.body = self._read_body()
-        if hub.fault == "hang":
-            hub._stopping.wait()
-            self.close_connection = True
-            return
+        while hub.fault == "hang":
+            if hub._stopping.wait(0.05):
+                self.close_connection = True
+                return
         try:
             if hub.fault == "error500":
                 raise HubError(500, None, "Internal Error (injected fault)")
             self._route(hub)
         except HubError as err:
             self._error(err)
+        except (BrokenPipeError, ConnectionResetError):  # a held request whose client gave up
+            self.close_connection = True
         except Exception as exc:
             traceback.print_exc()  # a bug here: show it, and answer so the client fails fast
             self._error(HubError(500, None, f"hub_server bug: {exc!r}"))
