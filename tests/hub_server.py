@@ -194,18 +194,21 @@ class _Handler(BaseHTTPRequestHandler):
         cut: int | None = None,
     ) -> None:
         """Answer with ``body``; with ``cut``, send only ``body[:cut]`` and drop the connection."""
-        self.send_response(status)
         headers = {
             "Content-Type": "application/json",
             "Content-Length": str(len(body)),
             **(headers or {}),
         }
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command == "HEAD":  # no body to cut: the connection stays usable
-            return
-        self.wfile.write(body[:cut])
+        try:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command == "HEAD":  # no body to cut: the connection stays usable
+                return
+            self.wfile.write(body[:cut])
+        except (BrokenPipeError, ConnectionResetError):  # the client left, e.g. a held request's
+            cut = 0
         self.close_connection = self.close_connection or cut is not None
 
     def _json(self, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
@@ -230,8 +233,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(hub)
         except HubError as err:
             self._error(err)
-        except (BrokenPipeError, ConnectionResetError):  # a held request whose client gave up
-            self.close_connection = True
         except Exception as exc:
             traceback.print_exc()  # a bug here: show it, and answer so the client fails fast
             self._error(HubError(500, None, f"hub_server bug: {exc!r}"))
