@@ -288,7 +288,7 @@ def test_unreachable_hub_falls_back_to_the_bundled_model(model_dir, browser, tmp
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     server = App(tmp_path, OBS_MODEL="some/repo", HF_ENDPOINT=dead)
     try:
-        print(f"ready after {server.wait_ready(60):.1f} s")
+        print(f"ready after {server.wait_ready(120):.1f} s")
         page = browser.new_page()
         try:
             page.goto(server.url)
