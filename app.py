@@ -4,8 +4,10 @@ Or look a modern character up (by itself, its pinyin or an English word) to see 
 
     python app.py      # http://127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change
 
-OBS_MODEL names the model (a Hub repo id or a folder); the bundled model is served when the Hub
-cannot be reached (or with HF_HUB_OFFLINE=1).
+OBS_MODEL names the model (a Hub repo id or a folder); the bundled model answers until a Hub
+model has loaded in the background, and for good when the Hub cannot be reached (or with
+HF_HUB_OFFLINE=1). Shared drawings go to OBS_FEEDBACK_DIR (default feedback/ beside this file) and,
+with OBS_FEEDBACK_REPO and a token, to that Hub dataset every OBS_FEEDBACK_EVERY_MIN minutes.
 """
 
 import ctypes
@@ -23,15 +25,14 @@ import gradio as gr
 import pydantic
 import torch
 from gradio.components.image_editor import EditorData
+from gradio.data_classes import FileData
 
-from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, Recognizer
+from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, feedback
 from oracle_bones.dictionary import ATTRIBUTION, lookup
 from oracle_bones.forms import Forms, png_data_uri
 from oracle_bones.glyph import EmptyDrawing
-from oracle_bones.hub import HubUnavailable, offline
-from oracle_bones.model import ModelFileError
-from oracle_bones.recognizer import BUNDLED
 from oracle_bones.search import HELP, Index
+from oracle_bones.serving import ModelHolder
 
 logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("app")
@@ -40,30 +41,20 @@ HERE = Path(__file__).resolve().parent
 TOP_K, SHOWN_CANDIDATES, SHOWN_FORMS = 10, 5, 3  # forms beside the top candidates
 
 
-def load_recognizer() -> tuple[Recognizer, str]:
-    """The model named by OBS_MODEL (default: the Hub repo), else the bundled one, and a notice."""
-    source = os.environ.get("OBS_MODEL") or DEFAULT_MODEL_REPO
-    if offline() and not Path(source).is_dir():
-        log.info("HF_HUB_OFFLINE is set: serving the bundled model")
-        return Recognizer.from_pretrained(BUNDLED), ""
-    try:
-        return Recognizer.from_pretrained(source), ""
-    except (HubUnavailable, ModelFileError) as e:
-        log.warning("Cannot load %s (%s); serving the bundled model", source, e)
-        notice = f"⚠️ Could not load `{source}` ({e}); serving the bundled model instead."
-        return Recognizer.from_pretrained(BUNDLED), notice
-
-
 torch.set_num_threads(1)  # one core per request: the queue below runs two at a time on 2 vCPUs
 if hasattr(ctypes.CDLL(None), "mallopt"):  # glibc: few malloc arenas, so memory is reused
     ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX = 2 (one per worker)
-recognizer, model_notice = load_recognizer()
+holder = ModelHolder()  # the bundled model now; OBS_MODEL's once it has loaded
 # Torch and glibc keep memory per thread: recognitions run on these two threads, not on whichever
 # of Gradio's ~40 worker threads took the request, so memory under load levels off sooner.
 inference = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recognise")
 oracle_forms = Forms.load()
-index = Index(oracle_forms, recognizer.labels)  # reads the dictionary now, not on a request
-log.info("Model %s: %d characters", recognizer.source, len(recognizer.labels))
+# reads the dictionary now, not on a request; the labels are the bundled model's (a swapped-in
+# model's characters outside them are still found by their forms)
+index = Index(oracle_forms, holder.current.recognizer.labels)
+store, pusher = feedback.open_from_env(HERE / "feedback")
+share_limit = feedback.RateLimit()
+log.info(holder.status_line())
 if not len(oracle_forms):
     log.warning("No known forms (run `python -m oracle_bones forms`): none shown")
 
@@ -85,7 +76,7 @@ def recognise(image) -> dict[str, float] | str:
     if image is None:
         return HINT
     try:
-        predictions = inference.submit(recognizer.predict, image, TOP_K).result()
+        predictions = inference.submit(holder.current.recognizer.predict, image, TOP_K).result()
     except EmptyDrawing as e:
         return str(e)
     except GlyphError as e:  # a damaged or unsupported file
@@ -199,10 +190,11 @@ def open_forms(evt: gr.SelectData) -> tuple:
 
 
 def how_it_works() -> str:
+    served = holder.current
+    recognizer = served.recognizer
     m = recognizer.config.get("metrics") or {}
     test, pen = m.get("test") or {}, m.get("test_pen") or {}
-    source = str(recognizer.source)
-    repo = source if not Path(source).exists() and source.count("/") == 1 else DEFAULT_MODEL_REPO
+    repo = served.name if served.name.count("/") == 1 else DEFAULT_MODEL_REPO
     accuracy = (
         f"On {m.get('n', '?')} held-out seed glyphs the model names the right character first "
         f"{test.get('top1', 0):.0%} of the time, and among its top 5 / top 10 "
@@ -219,6 +211,70 @@ def how_it_works() -> str:
         f"Model: [{repo}](https://huggingface.co/{repo}) · "
         f"Dataset: [{DEFAULT_DATASET_REPO}](https://huggingface.co/datasets/{DEFAULT_DATASET_REPO})"
     )
+
+
+def model_status() -> dict:
+    """/model: which model answers ("bundled", a Hub repo id, a folder name), its revision,
+    whether another is still loading, and why the one asked for is not answering, if it is not."""
+    return holder.status()
+
+
+def refresh_status() -> tuple[str, str, gr.Timer]:
+    """The page's model line and "How it works", polled until the model has settled."""
+    return holder.status_line(), how_it_works(), gr.Timer(active=holder.loading)
+
+
+def teach(image, character: str | None, session: str | None) -> dict[str, str]:
+    """Store a drawing as `character`, with the model's answer: {"saved": id} or {"error": why}."""
+    if image is None:
+        return {"error": "Nothing to share: draw a glyph or upload a picture first."}
+    try:
+        with share_limit.slot(session):
+            label = feedback.check_label(character)
+            served = holder.current
+            rec = served.recognizer
+            top = inference.submit(rec.predict, image, TOP_K).result()
+            known = label in rec.labels
+            return {"saved": store.share(image, label, top, served.name, served.revision, known)}
+    except (feedback.FeedbackError, GlyphError) as e:
+        return {"error": str(e)}
+
+
+def teach_api(image: FileData, character: str, request: gr.Request) -> dict:
+    """/teach: share a picture of a glyph (an image file) as the modern `character` it shows;
+    returns {"saved": ID} or {"error": "..."}. Stored under CC0 1.0, with no personal data."""
+    return teach(image and image.get("path"), character, request.session_hash)
+
+
+def share(tab: str, drawing, picture, picked, typed, request: gr.Request) -> str:
+    """The "Share this drawing" button: the Draw tab's Sketchpad or the uploaded picture."""
+    character = (typed or "").strip() or picked
+    result = teach(drawing if tab == "draw" else picture, character, request.session_hash)
+    if "error" in result:
+        return f"⚠️ Not shared: {result['error']}"
+    label = feedback.check_label(character)
+    new = "" if label in holder.current.recognizer.labels else f" {label} is new to the model."
+    return f"✅ Thank you: your drawing of {label} is saved (`{result['saved'][:8]}`).{new}"
+
+
+def candidates(predictions) -> gr.Radio:
+    """The top 10 as choices for "the right character"."""
+    if not isinstance(predictions, dict):
+        return gr.Radio(choices=[], value=None)
+    ranked = sorted(predictions, key=predictions.get, reverse=True)
+    return gr.Radio(choices=[(label, label.split(" ", 1)[0]) for label in ranked], value=None)
+
+
+SHARING_TERMS = (
+    "Sharing keeps the drawing's ink, the character you chose and the model's answer (nothing "
+    f"about you) and releases them under [{feedback.LICENCE_NAME}]({feedback.LICENCE_URL}) "
+    "(public domain) for anyone to train on"
+    + (
+        f", in the Hub dataset [{pusher.repo_id}](https://huggingface.co/datasets/{pusher.repo_id})."
+        if pusher
+        else "."
+    )
+)
 
 
 class DrawingData(EditorData):
@@ -294,6 +350,7 @@ CSS = """
               text-overflow: ellipsis; font-size: 1.1em; line-height: 2em; }
   #top-line b { font-size: 1.3em; }
 }
+#model-status, #teach-terms { font-size: .85em; opacity: .8; }
 """
 
 # Uploaded files are cached on disk by Gradio: on a public Space, drop them after an hour.
@@ -304,10 +361,13 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
         "Chinese character it most likely became; or look up how a modern character was written.",
         elem_id="intro",
     )
-    gr.Markdown(model_notice, visible=bool(model_notice), elem_id="model-notice")
+    model_line = gr.Markdown(holder.status_line(), elem_id="model-status")
+    status_timer = gr.Timer(2.0, active=holder.loading)
+    tab = gr.State("draw")  # which tab's picture "Share this drawing" shares
+    uploaded = gr.State()  # the uploaded file's path, as uploaded (see upload.change)
     with gr.Row():
         with gr.Column(), gr.Tabs(elem_id="input-tabs") as input_tabs:
-            with gr.Tab("Draw", id="draw"):
+            with gr.Tab("Draw", id="draw") as draw_tab:
                 phone_line = gr.HTML(top_line(HINT), elem_id="top-line")
                 sketchpad = gr.Sketchpad(
                     elem_id="sketchpad",
@@ -321,7 +381,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                 )
                 sketchpad.data_model = DrawingData
                 recognise_button = gr.Button("Recognise", variant="primary")
-            with gr.Tab("Upload", id="upload"):
+            with gr.Tab("Upload", id="upload") as upload_tab:
                 upload = gr.Image(
                     type="filepath",
                     label="A photo or scan: dark ink on light paper, or a rubbing",
@@ -349,10 +409,18 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                 show_heading=False,
                 elem_id="predictions",
             )
+            with gr.Group(elem_id="teach"):
+                pick = gr.Radio([], label="Wrong? Pick the right character…", elem_id="teach-pick")
+                typed = gr.Textbox(
+                    label="…or type it", max_length=8, placeholder="雨", elem_id="teach-typed"
+                )
+                share_button = gr.Button("Share this drawing", elem_id="teach-share")
+                shared = gr.Markdown(elem_id="teach-result")
+                gr.Markdown(SHARING_TERMS, elem_id="teach-terms")
             forms = gr.HTML(elem_id="known-forms")
             gr.Markdown(ATTRIBUTION, elem_id="attribution")
     with gr.Accordion("How it works", open=False):
-        gr.Markdown(how_it_works())
+        how = gr.Markdown(how_it_works())
 
     # Drawing: a prediction after every stroke; always_last drops strokes that arrive while one
     # is being recognised, so fast drawing never queues up work.
@@ -390,6 +458,20 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     predictions.select(open_forms, None, [input_tabs, query, found], api_visibility="private").then(
         None, js="() => document.querySelector('#input-tabs').scrollIntoView({block: 'nearest'})"
     )
+    predictions.change(candidates, predictions, pick, api_visibility="private")
+    draw_tab.select(lambda: "draw", None, tab, api_visibility="private")
+    upload_tab.select(lambda: "upload", None, tab, api_visibility="private")
+    upload.change(
+        lambda f: f and f.get("path"), upload, uploaded, preprocess=False, api_visibility="private"
+    )
+    share_button.click(
+        share, [tab, sketchpad, uploaded, pick, typed], shared, api_visibility="private"
+    )
+    gr.api(teach_api, api_name="teach")
+    gr.api(model_status, api_name="model")
+    status_outputs = [model_line, how, status_timer]
+    status_timer.tick(refresh_status, None, status_outputs, api_visibility="private")
+    demo.load(refresh_status, None, status_outputs, api_visibility="private")
     demo.load(None, js=SELECT_BRUSH)
     demo.load(None, js=FIT_PHONE)
     sketchpad.clear(None, js=SELECT_BRUSH)

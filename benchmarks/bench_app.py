@@ -1,10 +1,11 @@
 """The app under load, on loopback: cold start, then 1, 8 and 32 concurrent gradio_client users.
 
-    python benchmarks/bench_app.py [--requests 2000] [--model FOLDER]
+    python benchmarks/bench_app.py [--requests 2000] [--model FOLDER] [--ready-only]
 
-Prints cold start to ready, /predict round-trip p50/p95/p99 and throughput per concurrency,
-errors (there must be none), and the server's resident memory before, at the end of the load and
-once it has fallen back to one user.
+Prints cold start to ready (offline, and with a Hub that accepts connections and never answers),
+/predict round-trip p50/p95/p99 and throughput per concurrency, errors (there must be none), and
+the server's resident memory before, at the end of the load and once it has fallen back to one
+user.
 """
 
 from __future__ import annotations
@@ -37,7 +38,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_app(model: str | None) -> tuple[subprocess.Popen, str, float]:
+def silent_hub() -> tuple[socket.socket, str]:
+    """A Hub that accepts connections and never answers: a listening socket nobody reads."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def start_app(model: str | None, hub: str | None = None) -> tuple[subprocess.Popen, str, float]:
+    """The app offline, or with `hub` as HF_ENDPOINT and an empty Hub cache."""
     port = free_port()
     env = {
         **os.environ,
@@ -45,9 +55,13 @@ def start_app(model: str | None) -> tuple[subprocess.Popen, str, float]:
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        "OBS_FEEDBACK_DIR": tempfile.mkdtemp(),
     }
     if model:
         env["OBS_MODEL"] = model
+    if hub:
+        del env["HF_HUB_OFFLINE"]
+        env.update(HF_ENDPOINT=hub, HF_HOME=tempfile.mkdtemp())
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "app.py"],
@@ -108,12 +122,37 @@ def run(url: str, users: int, total: int, png: str) -> dict:
     }
 
 
+def ready_with_a_silent_hub() -> None:
+    """Cold start when OBS_MODEL names a Hub repo and the Hub never answers."""
+    from gradio_client import Client
+
+    sock, hub = silent_hub()
+    proc, url, ready = start_app(None, hub)
+    try:
+        status = Client(url, verbose=False).predict(api_name="/model")
+        print(
+            f"cold start to ready with a Hub that never answers: {ready:.1f} s "
+            f"(answering: {status['model']}; Hub model still loading: {status['loading']})"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        sock.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="spread over the three levels")
     parser.add_argument("--model", help="model folder (default: the app's own resolution)")
+    parser.add_argument("--ready-only", action="store_true", help="cold starts only, no load")
     args = parser.parse_args()
+    ready_with_a_silent_hub()
     proc, url, cold = start_app(args.model)
+    if args.ready_only:
+        proc.terminate()
+        proc.wait(10)
+        print(f"cold start to ready (offline): {cold:.1f} s")
+        return
     try:
         png = glyph_png()
         shares = {1: 0.1, 8: 0.3, 32: 0.6}

@@ -8,7 +8,8 @@ no Xet). Files larger than ``LFS_THRESHOLD`` bytes or with a NUL byte in their f
 
 Fault injection (``HubServer(fault=...)`` or assign ``server.fault`` at run time):
 
-* ``"hang"``: read the request, never answer; the handler is released by ``stop()``.
+* ``"hang"``: read the request and answer nothing while the fault lasts: cleared, the requests
+  held are answered as usual (a Hub that was stuck comes back); ``stop()`` drops them.
 * ``"error500"``: every request gets HTTP 500.
 * ``"truncate"``: file downloads (``/resolve/``) announce the full Content-Length but the
   connection is closed once the first half of the file (absolute offset) has been sent,
@@ -193,18 +194,21 @@ class _Handler(BaseHTTPRequestHandler):
         cut: int | None = None,
     ) -> None:
         """Answer with ``body``; with ``cut``, send only ``body[:cut]`` and drop the connection."""
-        self.send_response(status)
         headers = {
             "Content-Type": "application/json",
             "Content-Length": str(len(body)),
             **(headers or {}),
         }
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command == "HEAD":  # no body to cut: the connection stays usable
-            return
-        self.wfile.write(body[:cut])
+        try:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command == "HEAD":  # no body to cut: the connection stays usable
+                return
+            self.wfile.write(body[:cut])
+        except (BrokenPipeError, ConnectionResetError):  # the client left, e.g. a held request's
+            cut = 0
         self.close_connection = self.close_connection or cut is not None
 
     def _json(self, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
@@ -219,10 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         hub = self.server.hub
         self.body = self._read_body()
-        if hub.fault == "hang":
-            hub._stopping.wait()
-            self.close_connection = True
-            return
+        while hub.fault == "hang":
+            if hub._stopping.wait(0.05):
+                self.close_connection = True
+                return
         try:
             if hub.fault == "error500":
                 raise HubError(500, None, "Internal Error (injected fault)")

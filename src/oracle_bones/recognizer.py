@@ -30,6 +30,7 @@ class Recognizer:
         self.labels = loaded.labels
         self.config = loaded.config
         self.source = source
+        self.folder = loaded.path  # where the files were read: a Hub snapshot names its commit
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None) -> Recognizer:
