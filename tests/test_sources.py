@@ -11,6 +11,7 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ def is_cjk(char: str) -> bool:
 
 
 def test_every_source_states_licence_provenance_and_upstream() -> None:
-    assert set(SOURCES) == {*DEFAULT_SOURCES, "fzjgw"}
+    assert set(SOURCES) == {*DEFAULT_SOURCES, "fzjgw", "feedback"}
     for s in SOURCES.values():
         assert s.licence and s.licence_id and s.provenance and s.upstream.startswith("https://")
     assert not SOURCES["fzjgw"].publishable and "fzjgw" not in DEFAULT_SOURCES
@@ -198,3 +199,37 @@ def test_committed_label_table_has_its_evidence() -> None:
         assert (r["agrees"] == "1") == (r["char"] == r["model_top1"])
     placed = [int(r["headword_index"]) for r in rows if r["headword_index"]]
     assert placed == sorted(placed) and len(set(placed)) == len(placed), "not monotone"
+
+
+@needs_data
+def test_shared_drawings_build_as_a_source_with_their_own_test(tmp_path: Path) -> None:
+    """`build-dataset --sources jiaguwen,feedback --feedback-dir DIR`: what people shared from
+    the app is read from its folder, every fifth drawing (by id) held out as test_feedback."""
+    import datasets
+    from conftest import run_cli
+    from tiny_sources import seed_items, write_jiaguwen
+
+    from oracle_bones.feedback import FeedbackStore
+
+    items = seed_items(labels=4, per_label=3)
+    write_jiaguwen(tmp_path, items)
+    store = FeedbackStore(tmp_path / "shared")
+    ids = [
+        store.share(DATA / "jiaguwen" / "i" / it["image"], it["name"], [], "bundled", "x", True)
+        for it in items[:10]
+    ]
+    out = tmp_path / "built"
+    args = ("--data-dir", str(tmp_path), "--sources", "jiaguwen,feedback", "--out", str(out))
+    r = run_cli(
+        "-m", "oracle_bones", "build-dataset", *args, "--feedback-dir", str(tmp_path / "shared")
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    dd = datasets.load_from_disk(str(out))
+    held = sorted(ids)[4::5]
+    assert sorted(dd["test_feedback"]["ref"]) == held
+    fed_train = [
+        ref
+        for ref, s in zip(dd["train"]["ref"], dd["train"]["source"], strict=True)
+        if s == "feedback"
+    ]
+    assert not set(fed_train) & set(held) and len(fed_train) <= 8

@@ -12,8 +12,13 @@ DEFAULT_DATA_DIR = Path("../shared/data")
 
 
 def build_dataset(args: argparse.Namespace) -> int:
-    from .dataset import build, save
+    import dataclasses
 
+    from .dataset import build, save
+    from .sources import SOURCES
+
+    if args.feedback_dir:
+        SOURCES["feedback"] = dataclasses.replace(SOURCES["feedback"], folder=args.feedback_dir)
     dd, stats = build(args.data_dir, args.sources.split(","))
     save(dd, stats, args.out)
     print(dd)
@@ -142,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--sources", default=",".join(DEFAULT_SOURCES), help="default: %(default)s")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--feedback-dir", type=Path, help="the app's feedback folder (source feedback)")
     p.set_defaults(fn=build_dataset)
 
     p = sub.add_parser("push-dataset", help="push a built dataset and its card to the Hub")

@@ -7,6 +7,7 @@ Splits, each held out whole:
   sorts last: a second held-out test of hand copies.
 - `validation`: for every labelled IsOBS class with five or more drawings, the one that sorts
   second to last: what training chooses its epoch by and every tuning decision is made on.
+- `test_feedback`: every fifth drawing shared from the app (by id), when `feedback` is a source.
 Everything else is `train`. Any train glyph that is a near-copy of a held-out glyph is dropped
 (see `find_near_copies`), except that seed train images are not checked against the seed's own
 `test` (they never were, and `test` and its training set stay as they were defined).
@@ -32,7 +33,8 @@ from .sources import DEFAULT_SOURCES, SOURCES, Record
 
 SEED = "jiaguwen"
 ISOBS = "isobs"
-SPLITS = ("train", "validation", "test", "test_isobs")
+FEEDBACK = "feedback"
+SPLITS = ("train", "validation", "test", "test_isobs", "test_feedback")
 HELD_OUT = SPLITS[1:]
 DUPLICATE_THRESHOLD = 0.70  # see dataset_card.md: copies of test glyphs score 0.75-1.0
 SAME_SOURCE_THRESHOLD = 0.85  # one source, one pen: copies score higher (see find_near_copies)
@@ -128,6 +130,10 @@ def assign_splits(records: Sequence[Record]) -> list[str]:
             split[i] = name
     for i in validation:
         split[i] = "validation"
+    shared = sorted((r.ref, i) for i, r in enumerate(records) if r.source == FEEDBACK)
+    for k, (_, i) in enumerate(shared):
+        if k % 5 == 4:  # every fifth shared drawing by id
+            split[i] = "test_feedback"
     return split
 
 
