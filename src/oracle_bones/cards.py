@@ -48,8 +48,14 @@ def render_dataset_card(stats: Any) -> str:
     )
 
 
-# Written by whoever looked at the contact sheet (`python -m oracle_bones audit-isobs`).
-ISOBS_AUDIT = "Not yet audited."
+# Written by whoever looked at the contact sheets (`python -m oracle_bones audit-isobs`, seed 0).
+ISOBS_AUDIT = (
+    "Audited by eye: `python -m oracle_bones audit-isobs` (seed 0) shows 60 random labelled "
+    "classes, three drawings each beside up to four forms of the assigned character from the "
+    "other sources. None of the 60 is clearly wrong; 4 could not be confirmed (classes 255 御, "
+    "1265 系, 1453 and 1798 戈: their drawings differ from the forms elsewhere), so the label error "
+    "rate is estimated at 0-7% (0 to 4 of 60)."
+)
 
 
 def isobs_label_figures() -> dict[str, int]:
