@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_harness import App
+from conftest import ROOT
 from images import (
     cross,
     encoded,
@@ -24,7 +26,6 @@ from images import (
     write_exif_rotated,
 )
 from PIL import Image, ImageOps
-from test_app import ROOT, App
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -23,9 +23,9 @@ from typing import NamedTuple
 import datasets
 import pytest
 import yaml
+from app_harness import App
 from conftest import BUNDLED, DATA, ROOT, run_cli
 from hub_server import HubError, HubServer, client_env, free_port
-from test_app import App
 from test_training import train_args
 
 from oracle_bones import Recognizer

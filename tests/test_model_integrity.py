@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_app import BUNDLED, ROOT, App
+from app_harness import App
+from conftest import BUNDLED, ROOT
 
 from oracle_bones import Recognizer
 from oracle_bones.model import CONFIG, WEIGHTS, ModelFileError

@@ -53,8 +53,8 @@ ISOBS_AUDIT = (
     "Audited by eye: `python -m oracle_bones audit-isobs` (seed 0) shows 60 random labelled "
     "classes, three drawings each beside up to four forms of the assigned character from the "
     "other sources. None of the 60 is clearly wrong; 4 could not be confirmed (classes 255 御, "
-    "1265 系, 1453 and 1798 戈: their drawings differ from the forms elsewhere), so the label error "
-    "rate is estimated at 0-7% (0 to 4 of 60)."
+    "1265 系, 1453 and 1798 戈: their drawings differ from the forms elsewhere), so the label "
+    "error rate is estimated at 0-7% (0 to 4 of 60)."
 )
 
 
