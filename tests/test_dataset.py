@@ -16,6 +16,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+import torch
 import yaml
 from conftest import DATA, ROOT, run_cli
 from tiny_sources import needs_data, seed_items, write_jiaguwen
@@ -23,11 +24,11 @@ from tiny_sources import needs_data, seed_items, write_jiaguwen
 from oracle_bones.cli import main
 from oracle_bones.dataset import (
     HELD_OUT,
+    SAME_SOURCE_THRESHOLD,
     SEED,
     SPLITS,
     STATS_FILE,
     build,
-    near_copies,
     save,
     similarity_features,
 )
@@ -124,8 +125,10 @@ def assert_split_rules(dd: datasets.DatasetDict) -> None:
         if source == SEED:
             seed_train[label].append(ref)
     for label, ref in zip(test["label"], test["ref"], strict=True):
-        assert seed_train[label], f"test character {names[label]} has no seed image in train"
-        assert ref > max(seed_train[label]), f"{ref} is not the last file of {names[label]}"
+        # a seed train image may be gone as a near-copy of an IsOBS held-out glyph
+        removed = "validation" in dd or "test_isobs" in dd
+        assert seed_train[label] or removed, f"test character {names[label]} has no seed image"
+        assert ref > max(seed_train[label], default=""), f"{ref} is not the last of {names[label]}"
 
 
 def assert_isobs_held_out(dd: datasets.DatasetDict) -> None:
@@ -215,7 +218,7 @@ def test_seed_build_card(seed_dataset: Path) -> None:
 def test_full_build_split_and_labels(full: Path) -> None:
     dd = datasets.load_from_disk(str(full))
     seed = datasets.load_from_disk(str(full)).filter(lambda r: r["source"] == SEED)
-    assert sorted(dd) == sorted(SPLITS)
+    assert sorted(dd) == sorted(s for s in SPLITS if s != "test_feedback")
     assert len(dd["test"]) == 392 and len(dd["validation"]) > 300 and len(dd["test_isobs"]) > 300
     assert set(dd["train"]["source"]) == set(DEFAULT_SOURCES), "fzjgw only when named"
     stats = json.loads((full / STATS_FILE).read_text(encoding="utf-8"))
@@ -242,11 +245,14 @@ def test_full_build_keeps_no_near_copy_of_a_test_image(full: Path) -> None:
     train = dd["train"]
     extra = [i for i, source in enumerate(train["source"]) if source != SEED]
     sample = train.select(sorted(random.Random(0).sample(extra, 1000)))
-    held = [im["bytes"] for split in HELD_OUT for im in dd[split]["image"]]
-    best, _ = near_copies(
-        similarity_features(square_glyph(im["bytes"]) for im in sample["image"]),
-        similarity_features(square_glyph(im) for im in held),
+    held = [dd[split] for split in HELD_OUT if split in dd]
+    held_images = [im["bytes"] for split in held for im in split["image"]]
+    held_sources = [source for split in held for source in split["source"]]
+    sims = similarity_features(square_glyph(im["bytes"]) for im in sample["image"]) @ (
+        similarity_features(square_glyph(im) for im in held_images).T
     )
+    same = torch.tensor([[a == b for b in held_sources] for a in sample["source"]])
+    best = (sims - same.float() * (SAME_SOURCE_THRESHOLD - threshold)).max(1).values
     assert float(best.max()) < threshold
     assert float(best.max()) > threshold - 0.1  # the measure is live: look-alikes come close
 

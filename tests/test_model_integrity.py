@@ -102,7 +102,7 @@ def notice(app: App) -> dict:
     with urllib.request.urlopen(app.url + "config", timeout=10) as r:
         config = json.load(r)
     found = [
-        c["props"] for c in config["components"] if c["props"].get("elem_id") == "model-notice"
+        c["props"] for c in config["components"] if c["props"].get("elem_id") == "model-status"
     ]
     assert len(found) == 1, "no model notice on the page"
     return found[0]

@@ -46,7 +46,7 @@ def test_pinyin_exact_tone_first_then_first_readings_then_common(index) -> None:
     assert len(toned) < len(found)  # then the other tones of yu
     assert chars(index.search("yǔ")) == chars(found) == chars(index.search("YU3 "))
     bare = chars(index.search("yu"))
-    assert bare.index("鱼") < bare.index("禺")  # 鱼 is in hundreds of words, 禺 in few
+    assert "鱼" in bare[:5]  # 鱼 is in hundreds of words: common characters come first
 
 
 def test_tone_and_commonness_order_on_a_chosen_set() -> None:

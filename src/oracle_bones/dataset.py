@@ -98,12 +98,6 @@ def similarity_features(squares: Iterable[np.ndarray]) -> torch.Tensor:
     return F.normalize(x.flatten(1), dim=1)
 
 
-def near_copies(candidates: torch.Tensor, held_out: torch.Tensor) -> torch.Tensor:
-    """Best cosine similarity of each candidate against every held-out image, and which one."""
-    best = [(c @ held_out.T).max(1) for c in candidates.split(2048)]
-    return torch.cat([b.values for b in best]), torch.cat([b.indices for b in best])
-
-
 def read_sources(data_dir: Path, sources: Sequence[str], stats: BuildStats):
     """Every record that normalises, with its cropped square; what cannot is counted."""
     records: list[Record] = []
