@@ -470,8 +470,13 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     gr.api(teach_api, api_name="teach")
     gr.api(model_status, api_name="model")
     status_outputs = [model_line, how, status_timer]
-    status_timer.tick(refresh_status, None, status_outputs, api_visibility="private")
-    demo.load(refresh_status, None, status_outputs, api_visibility="private")
+    # hidden progress: a refresh must not flash a timer ("0.1s") into the one-line status
+    status_timer.tick(
+        refresh_status, None, status_outputs, show_progress="hidden", api_visibility="private"
+    )
+    demo.load(
+        refresh_status, None, status_outputs, show_progress="hidden", api_visibility="private"
+    )
     demo.load(None, js=SELECT_BRUSH)
     demo.load(None, js=FIT_PHONE)
     sketchpad.clear(None, js=SELECT_BRUSH)
