@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .photo import photo_ink
+
 INPUT_SIZE = 64
 MARGIN = 0.08  # of the glyph's longer side, on each side
 MAX_PIXELS = 50_000_000  # a 6,000 x 6,000 photo passes; a 40,000 x 40,000 bomb does not
@@ -25,6 +27,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1 grey sc
 DARK_PERCENTILE = 0.5  # the ink's darkness: robust to specks when ink covers >= 0.5% of the page
 MIN_INK_PIXELS = 4  # with less ink than that (a short stroke, a dot), the 4th darkest pixel
 INK_LEVEL = 0.35  # after contrast stretch, what counts as ink when cropping
+WHITE_PAPER = 0.97  # clean drawings: three quarters of the picture's edge at least this white
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for decoders that bypass ours
 
@@ -83,12 +86,21 @@ def resize(ink: np.ndarray, size: int) -> np.ndarray:
 
 
 def ink_map(image: Any) -> np.ndarray:
-    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink."""
+    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink.
+
+    A clean drawing (white along its edges) is read against one paper level; anything else,
+    such as a photo, against the paper's light around each pixel (`photo.photo_ink`).
+    """
     grey = grey_array(image)
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing
-        grey, paper = 1.0 - grey, 1.0 - paper
+        grey, paper, border = 1.0 - grey, 1.0 - paper, 1.0 - border
+    if np.percentile(border, 25) < WHITE_PAPER:  # tinted, shaded or grainy paper: a photo
+        ink = photo_ink(grey)
+        if ink is None:
+            raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
+        return ink
     darkest = float(np.percentile(grey if grey.size < 65_536 else grey[::2, ::2], DARK_PERCENTILE))
     if paper - darkest < MIN_CONTRAST:  # little ink (a dot, one short line): any visible stroke
         k = min(MIN_INK_PIXELS, grey.size) - 1
@@ -112,7 +124,10 @@ def grey_array(image: Any) -> np.ndarray:
 
 
 def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
-    """Decode a path, bytes or file object safely: the size is checked before decoding."""
+    """Decode a path, bytes or file object safely: the size is checked before decoding.
+
+    A big JPEG is decoded at reduced scale; `info["full_size"]` keeps its size as stored.
+    """
     try:
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
@@ -145,7 +160,10 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
             if img.format == "JPEG":
                 img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at reduced scale: fast
             img.load()
-            return ImageOps.exif_transpose(img)
+            upright = ImageOps.exif_transpose(img)
+            turned = (upright.width > upright.height) != (w > h)
+            upright.info["full_size"] = (h, w) if turned else (w, h)  # before any reduction
+            return upright
     except InvalidImage:
         raise
     except UnidentifiedImageError as e:
