@@ -7,8 +7,8 @@ Nothing here is used for recognition; it stands in for photos and inscriptions w
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,13 +22,14 @@ PAPERS = [(246, 244, 238), (238, 228, 204), (214, 212, 204), (226, 232, 238), (2
 RULE_COLOURS = [(150, 180, 220), (175, 175, 175), (220, 150, 150)]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Picture:
     """An encoded picture and, per glyph in reading order, its box in the picture's pixels."""
 
     data: bytes
     boxes: list[Box]
     size: tuple[int, int]  # width, height
+    layout: str = ""  # "columns" or "row", for a composed inscription
 
     def image(self) -> Image.Image:
         return Image.open(io.BytesIO(self.data))
@@ -52,7 +53,7 @@ def compose(
 
     Returns the page's ink and its labels (glyph number + 1 under each glyph's ink, else 0).
     Glyphs vary in size around a common one; the space between two glyphs of a line varies
-    from nearly touching (a quarter of them, 1-3 pixels) to 0.4 of a glyph, between lines
+    from nearly touching (a quarter of them, 2-4 pixels) to 0.4 of a glyph, between lines
     from 0.12 to 0.5 of one. `horizontal=True` lays out rows, of glyphs side by side.
     """
     n = len(inks)
@@ -62,17 +63,19 @@ def compose(
     if horizontal:
         inks = [ink[::-1].T for ink in inks]  # lay out columns, then turn the page
     glyphs = [_scaled(ink, size * rng.uniform(0.75, 1.2)) for ink in inks]
-    margin = rng.uniform(0.15, 0.5, 4) * size
+    margin = np.round(rng.uniform(0.15, 0.5, 4) * size)
     places = []  # (top, left) of each glyph, columns laid out left to right from the first
     x = margin[0]
     for members in np.split(np.arange(n), cuts):
         width = max(glyphs[i].shape[1] for i in members)
-        y, lefts = margin[1], []
+        y, lefts = int(margin[1]), []
         for i in members:
             h, w = glyphs[i].shape
             lefts.append(x + (width - w) / 2 + rng.uniform(-0.1, 0.1) * size)
             places.append((y, lefts[-1]))
-            y += h + (rng.uniform(1, 3) if rng.random() < 0.25 else rng.uniform(0.06, 0.4) * size)
+            y += h + round(
+                rng.uniform(2, 4) if rng.random() < 0.25 else rng.uniform(0.06, 0.4) * size
+            )
         x = max(left + glyphs[i].shape[1] for i, left in zip(members, lefts, strict=True))
         x += rng.uniform(0.12, 0.5) * size
     page_w = round(x + margin[2])
@@ -107,11 +110,13 @@ def inscription(inks: list[np.ndarray], rng: np.random.Generator, photo: bool = 
     """A random inscription of the glyphs, in reading order: 1 to 3 columns, one of them at
     least two glyphs long (else a row of single glyphs could be read either way), or, for one
     picture in seven of three glyphs or more, a row; drawn in black on white, or photographed."""
-    if len(inks) >= 3 and rng.random() < 1 / 7:
+    row = len(inks) >= 3 and rng.random() < 1 / 7
+    if row:
         ink, labels = compose(inks, rng, 1, horizontal=True)
     else:
         ink, labels = compose(inks, rng, int(rng.integers(1, min(3, max(1, len(inks) - 1)) + 1)))
-    return photograph(ink, rng, labels, share=(0.6, 0.9)) if photo else drawing(ink, labels)
+    picture = photograph(ink, rng, labels, share=(0.6, 0.9)) if photo else drawing(ink, labels)
+    return dataclasses.replace(picture, layout="row" if row else "columns")
 
 
 def drawing(ink: np.ndarray, labels: np.ndarray) -> Picture:
