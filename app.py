@@ -24,6 +24,7 @@ import torch
 from gradio.components.image_editor import EditorData
 
 from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, Recognizer
+from oracle_bones.annotate import glyph_rows, numbered_boxes, reading_line
 from oracle_bones.dictionary import ATTRIBUTION, lookup
 from oracle_bones.glyph import EmptyDrawing
 from oracle_bones.hub import HubUnavailable, offline
@@ -35,7 +36,7 @@ logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 HERE = Path(__file__).resolve().parent
-TOP_K, SHOWN_REFERENCES = 10, 5
+TOP_K, SHOWN_REFERENCES, READ_TOP_K = 10, 5, 5
 
 
 def load_recognizer() -> tuple[Recognizer, str]:
@@ -137,6 +138,31 @@ def details(predictions) -> tuple[str, str]:
     return banner(predictions), known_forms(predictions)
 
 
+def read_inscription(file: dict | None):
+    """An uploaded inscription: the picture with numbered boxes, the reading line (each glyph's
+    first candidate) and a row per glyph with its top 5 and their known forms."""
+    path = file and file.get("path")
+    if path is None:
+        return None, INSCRIPTION_HINT, ""
+    try:
+        reading = inference.submit(recognizer.read, path, READ_TOP_K).result()
+        picture = numbered_boxes(path, [box for box, _ in reading])
+    except EmptyDrawing as e:
+        return None, str(e), ""
+    except GlyphError as e:  # a damaged or unsupported file
+        gr.Warning(str(e))
+        return None, str(e), ""
+    line = f"**Reading** ({len(reading)} glyphs, in order): {reading_line(reading)}"
+    return picture, line, glyph_rows(reading, describe_char, known_forms)
+
+
+INSCRIPTION_HINT = "Upload a picture of several glyphs: columns are read right to left."
+WHAT_WORKS = (
+    "Works on line drawings, photos of ink on paper and book pages. Rubbings (light marks on a "
+    "dark ground) are not recognised yet: on them the model is near chance."
+)
+
+
 def how_it_works() -> str:
     m = recognizer.config.get("metrics") or {}
     test, pen = m.get("test") or {}, m.get("test_pen") or {}
@@ -196,6 +222,12 @@ CSS = """
                 border-radius: 6px; text-align: center; }
 .forms figcaption { font-size: 1.4em; }
 .forms img { width: 64px; height: 64px; margin: 0 2px; background: white; border-radius: 4px; }
+.glyph-row { display: grid; grid-template-columns: 2em 1fr; gap: 0 .8em; padding: .5em 0;
+             border-top: 1px solid var(--border-color-primary); }
+.glyph-row > :not(.glyph-number) { grid-column: 2; }
+.glyph-number { grid-row: span 3; font-size: 1.6em; font-weight: bold; color: #dc2626; }
+.candidates { margin: 0 0 .3em; }
+.glyph-row .forms img { width: 40px; height: 40px; }
 """
 
 # Uploaded files are cached on disk by Gradio: on a public Space, drop them after an hour.
@@ -224,7 +256,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
             with gr.Tab("Upload"):
                 upload = gr.Image(
                     type="filepath",
-                    label="A photo or scan: dark ink on light paper, or a rubbing",
+                    label="A photo or scan of one glyph: a line drawing, ink on paper, a book page",
                     sources=["upload", "clipboard"],
                     elem_id="upload",
                 )
@@ -233,6 +265,22 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                     inputs=upload,
                     label="Examples: held-out glyphs, re-drawn with a pen",
                 )
+                gr.Markdown(WHAT_WORKS, elem_id="what-works")
+            with gr.Tab("Inscription"):
+                inscription = gr.Image(
+                    type="filepath",
+                    label="A picture of several glyphs",
+                    sources=["upload", "clipboard"],
+                    elem_id="inscription-upload",
+                )
+                gr.Markdown(WHAT_WORKS)
+                boxes = gr.Image(
+                    label="Glyphs found, in reading order",
+                    interactive=False,
+                    elem_id="inscription-boxes",
+                )
+                read_line = gr.Markdown(INSCRIPTION_HINT, elem_id="reading-line")
+                rows = gr.HTML(elem_id="glyph-rows")
         with gr.Column():
             top = gr.HTML(elem_id="banner")
             predictions = gr.Label(
@@ -263,6 +311,9 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     # generic error: oracle_bones decodes the file safely and says what is wrong with it.
     upload.change(recognise_file, upload, predictions, api_name="predict", preprocess=False)
     predictions.change(details, predictions, [top, forms], api_visibility="private")
+    inscription.change(
+        read_inscription, inscription, [boxes, read_line, rows], api_name="read", preprocess=False
+    )
     demo.load(None, js=SELECT_BRUSH)
     sketchpad.clear(None, js=SELECT_BRUSH)
 
