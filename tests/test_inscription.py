@@ -19,6 +19,7 @@ from PIL import Image
 from scipy import ndimage
 
 from oracle_bones.glyph import INK_LEVEL, EmptyDrawing
+from oracle_bones.inscription import box_iou
 from oracle_bones.synthetic import compose, drawing, glyph_ink, inscription, photograph
 
 SEED = ROOT.parent / "shared" / "data" / "jiaguwen"
@@ -57,19 +58,12 @@ def one_piece(inks: dict[str, np.ndarray]) -> list[np.ndarray]:
     ]
 
 
-def iou(a, b) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
 def assert_read_in_order(found: list, truth: list, slack: float = 0.5) -> None:
     """As many glyphs as there are, each box on its true glyph (IoU > slack), in order."""
     boxes = [box for box, _ in found]
     assert len(boxes) == len(truth), (boxes, truth)
     for k, (got, want) in enumerate(zip(boxes, truth, strict=True)):
-        assert iou(got, want) > slack, (k, got, want)
+        assert box_iou(got, want) > slack, (k, got, want)
 
 
 def write(picture, path: Path) -> Path:

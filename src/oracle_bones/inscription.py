@@ -137,6 +137,15 @@ class _Page:
         return [seg for cut in _best_split(bands, cuts, gaps) for seg in cut]
 
 
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes: how a found box is matched to a true one."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def _size(picture: Any) -> tuple[int, int]:
     """Width and height of the picture as given, before any reduction to working size."""
     if isinstance(picture, Image.Image):
