@@ -1,13 +1,16 @@
 """Reading an inscription: the glyphs of a picture of several, found and put in reading order.
 
-Strokes are the picture's connected patches of ink (`glyph.ink_map`, so photos are handled as
-for one glyph). Lines are found where no ink crosses: columns between empty vertical strips,
-read right to left, or rows, read top to bottom, when the layout is clearly horizontal. Along a
-line, strokes that sit side by side belong together; whether the next ones down start a new
-glyph is the hard part (the drops of 雨 lie apart from its top; two glyphs may nearly touch),
-so every way of cutting the line between strokes is weighed by dynamic programming, each
-candidate glyph scored by the recogniser's own confidence in it (a callable handed in, so this
-module knows nothing of the model) and by how its size fits the line's width.
+Strokes are the picture's connected patches of ink (`glyph.ink_map`, read at up to SIDE pixels,
+so photos are handled as for one glyph). Lines are found where no ink crosses: columns between
+empty vertical strips, read right to left, or rows, read top to bottom, when the layout is
+clearly horizontal. Along a line, strokes side by side belong together; whether the next ones
+start a new glyph is the hard part (the drops of 雨 lie apart from its top; two glyphs may
+nearly touch), so every way of cutting the line between strokes is weighed by dynamic
+programming: each candidate glyph is scored by the recogniser's own confidence in it (a
+callable handed in, so this module knows nothing of the model), by how its size and shape fit
+the page's glyphs, and by the blank space inside it. Neighbouring strips (the two halves of 八)
+may be joined into one line the same way. A first reading tells the page's glyph size and how
+sure the model is on this hand; a second reading uses both.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ SIZE_SIGMA = 0.3  # spread of log(glyph's longer side / the page's glyph size)
 ASPECT = (-0.3, 0.5)  # mean and spread of log(width / height): glyphs stand taller than wide
 GAP_WEIGHT = 8.0  # per glyph size of blank space inside a glyph, along its line
 LINE_GAP_WEIGHT = 8.0  # the same, for blank space between strips read as one line
+MIN_CONFIDENCE = 0.05  # below this the model is merely lost; the priors decide
 GLYPH_BONUS = 1.0  # per glyph at least, against the sum of log-confidences favouring fewer
 SIDE_BY_SIDE = 0.3  # strokes overlapping along the line by this share of the shorter are one
 HORIZONTAL = 1.8  # rows must be this many times longer than high to be read as rows
 STACKED = 1.6  # a column this many row heights tall holds glyphs stacked: read as columns
 PAD = 2  # pixels of paper round each crop
+SIDE = 1024  # pictures are read at up to this size: a page of glyphs needs more than one glyph
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,11 @@ class _Stroke:
 
 def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     """The glyphs of `image` in reading order (raises EmptyDrawing / InvalidImage)."""
-    picture = image if isinstance(image, (dict, np.ndarray, Image.Image)) else open_image(image)
+    picture = (
+        image if isinstance(image, (dict, np.ndarray, Image.Image)) else open_image(image, SIDE)
+    )
     width, height = _size(picture)
-    ink = ink_map(picture)
+    ink = ink_map(picture, SIDE)
     mask = ink > INK_LEVEL
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if not n:
@@ -86,7 +93,7 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     # of two halves side by side makes two thin strips), and how sure the model is of a glyph
     # on this page (less on an unfamiliar hand): read again with both.
     size = float(np.median([max(_thickness(g, True), _thickness(g, False)) for g in glyphs]))
-    sure = float(np.median([math.log(max(page.scores[g], 1e-6)) for g in glyphs]))
+    sure = float(np.median([math.log(max(page.scores[g], MIN_CONFIDENCE)) for g in glyphs]))
     glyphs = page.read(bands, vertical, size, max(GLYPH_BONUS, -sure))
     sx, sy = width / ink.shape[1], height / ink.shape[0]
     found = []
@@ -265,7 +272,7 @@ def _glyph_score(seg: tuple[_Stroke, ...], confidence: float, scale: float, bonu
     w, h = max(1, x1 - x0), max(1, y1 - y0)
     size = math.log(max(w, h) / scale) / SIZE_SIGMA
     aspect = (math.log(w / h) - ASPECT[0]) / ASPECT[1]
-    return math.log(max(confidence, 1e-6)) - 0.5 * (size**2 + aspect**2) + bonus
+    return math.log(max(confidence, MIN_CONFIDENCE)) - 0.5 * (size**2 + aspect**2) + bonus
 
 
 def _best_split(
