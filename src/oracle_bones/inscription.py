@@ -9,8 +9,9 @@ nearly touch), so every way of cutting the line between strokes is weighed by dy
 programming: each candidate glyph is scored by the recogniser's own confidence in it (a
 callable handed in, so this module knows nothing of the model), by how its size and shape fit
 the page's glyphs, and by the blank space inside it. Neighbouring strips (the two halves of 八)
-may be joined into one line the same way. A first reading tells the page's glyph size and how
-sure the model is on this hand; a second reading uses both.
+may be joined into one line the same way. A first reading tells the page's glyph size, their
+length along the lines, and how sure the model is on this hand; a second reading uses them.
+Columns of a single glyph each, side by side, are a row, read left to right.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_GLYPH = 2.2  # a glyph spans at most this many glyph sizes along its line
 MAX_LINE = 1.4  # strips of ink closer than this (in glyph sizes, all told) may be one line
 SIZE_SIGMA = 0.3  # spread of log(glyph's longer side / the page's glyph size)
 ASPECT = (-0.3, 0.5)  # mean and spread of log(width / height): glyphs stand taller than wide
+ALONG_SIGMA = 0.4  # spread of log(glyph's length along its line / the page's median length)
 GAP_WEIGHT = 8.0  # per glyph size of blank space inside a glyph, along its line
 LINE_GAP_WEIGHT = 8.0  # the same, for blank space between strips read as one line
 MIN_CONFIDENCE = 0.05  # below this the model is merely lost; the priors decide
@@ -88,13 +90,18 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     vertical = not _is_row_layout(columns, rows)
     bands = columns[::-1] if vertical else rows  # in reading order: right to left, or down
     page = _Page(ink, labels, pen, confidence)
-    glyphs = page.read(bands, vertical, _glyph_size(bands, vertical), GLYPH_BONUS)
+    lines = page.read(bands, vertical, _glyph_size(bands, vertical), None, GLYPH_BONUS)
+    glyphs = [g for line in lines for g in line]
     # The first reading's glyphs tell the page's glyph size better than its lines do (a glyph
     # of two halves side by side makes two thin strips), and how sure the model is of a glyph
     # on this page (less on an unfamiliar hand): read again with both.
     size = float(np.median([max(_thickness(g, True), _thickness(g, False)) for g in glyphs]))
     sure = float(np.median([math.log(max(page.scores[g], MIN_CONFIDENCE)) for g in glyphs]))
-    glyphs = page.read(bands, vertical, size, max(GLYPH_BONUS, -sure))
+    along = float(np.median([_thickness(g, not vertical) for g in glyphs]))
+    lines = page.read(bands, vertical, size, along, max(GLYPH_BONUS, -sure))
+    glyphs = [g for line in lines for g in line]
+    if vertical and _one_row(lines):  # columns of one glyph each, side by side: a row
+        glyphs = glyphs[::-1]
     sx, sy = width / ink.shape[1], height / ink.shape[0]
     found = []
     for seg in glyphs:
@@ -119,11 +126,17 @@ class _Page:
         self.scores: dict[tuple[_Stroke, ...], float] = {}
 
     def read(
-        self, bands: list[tuple[_Stroke, ...]], vertical: bool, scale: float, bonus: float
-    ) -> list[tuple[_Stroke, ...]]:
-        """The glyphs in reading order, for glyphs of about `scale` pixels, `bonus` per glyph."""
+        self,
+        bands: list[tuple[_Stroke, ...]],
+        vertical: bool,
+        scale: float,
+        along: float | None,
+        bonus: float,
+    ) -> list[list[tuple[_Stroke, ...]]]:
+        """The lines' glyphs in reading order, for glyphs of about `scale` pixels (and `along`
+        their lines, when known), `bonus` per glyph."""
         groupings = [
-            _Line(sum(bands[i:j], ()), vertical, scale)
+            _Line(sum(bands[i:j], ()), vertical, scale, along)
             for i in range(len(bands))
             for j in range(i + 1, len(bands) + 1)
             if j == i + 1 or _thickness(sum(bands[i:j], ()), vertical) <= MAX_LINE * scale
@@ -141,7 +154,7 @@ class _Page:
         cuts = {line.strokes: line.best_cut(self.scores, bonus) for line in groupings}
         across = [_span(b, vertical) for b in bands]
         gaps = [max(0, max(a[0], b[0]) - min(a[1], b[1])) / scale for a, b in pairwise(across)]
-        return [seg for cut in _best_split(bands, cuts, gaps) for seg in cut]
+        return _best_split(bands, cuts, gaps)
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -198,6 +211,14 @@ def _is_row_layout(columns: list[tuple[_Stroke, ...]], rows: list[tuple[_Stroke,
     return tallest < STACKED * float(np.median(heights))
 
 
+def _one_row(lines: list[list[tuple[_Stroke, ...]]]) -> bool:
+    """Two columns or more, each of a single glyph, all sharing a horizontal band: a row."""
+    if len(lines) < 2 or any(len(line) != 1 for line in lines):
+        return False
+    spans = [_span(line[0], along_x=False) for line in lines]
+    return max(lo for lo, _ in spans) < min(hi for _, hi in spans)
+
+
 def _span(strokes: Sequence[_Stroke], along_x: bool) -> tuple[int, int]:
     """The strokes' extent along x, or along y."""
     x0, y0, x1, y1 = _extent(strokes)
@@ -223,8 +244,10 @@ class _Line:
     """A line's units (strokes side by side, merged) and every run of units that may be one
     glyph: at most MAX_GLYPH glyph sizes long, or a single unit."""
 
-    def __init__(self, strokes: tuple[_Stroke, ...], vertical: bool, scale: float) -> None:
-        self.strokes, self.scale = strokes, scale
+    def __init__(
+        self, strokes: tuple[_Stroke, ...], vertical: bool, scale: float, length: float | None
+    ) -> None:
+        self.strokes, self.vertical, self.scale, self.length = strokes, vertical, scale, length
         along = (lambda s: (s.y0, s.y1)) if vertical else (lambda s: (s.x0, s.x1))
         units: list[list[_Stroke]] = []
         for s in sorted(strokes, key=along):
@@ -257,6 +280,12 @@ class _Line:
         for (i, j), seg in sorted(self.runs.items(), key=lambda kv: kv[0][1]):
             blank = max(self.gaps[i : j - 1], default=0) / self.scale
             value = best[i] + _glyph_score(seg, scores[seg], self.scale, bonus) - GAP_WEIGHT * blank
+            if self.length:  # the page's glyphs' own length along their lines
+                value -= (
+                    0.5
+                    * (math.log(_thickness(seg, not self.vertical) / self.length) / ALONG_SIGMA)
+                    ** 2
+                )
             if value > best[j]:
                 best[j], back[j] = value, i
         cut, j = [], self.n
