@@ -28,6 +28,7 @@ from gradio.components.image_editor import EditorData
 from gradio.data_classes import FileData
 
 from oracle_bones import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO, GlyphError, feedback
+from oracle_bones.annotate import glyph_rows, numbered_boxes, reading_line
 from oracle_bones.dictionary import ATTRIBUTION, lookup
 from oracle_bones.forms import Forms, png_data_uri
 from oracle_bones.glyph import EmptyDrawing
@@ -39,6 +40,7 @@ log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 HERE = Path(__file__).resolve().parent
 TOP_K, SHOWN_CANDIDATES, SHOWN_FORMS = 10, 5, 3  # forms beside the top candidates
+READ_TOP_K = 5  # candidates per glyph of an inscription
 
 
 torch.set_num_threads(1)  # one core per request: the queue below runs two at a time on 2 vCPUs
@@ -187,6 +189,32 @@ def open_forms(evt: gr.SelectData) -> tuple:
     """A candidate clicked in the results: its forms in the Look up tab."""
     char = str(evt.value or "").split(" ", 1)[0]
     return gr.Tabs(selected="lookup"), char, lookup_page(char)
+
+
+def read_inscription(file: dict | None):
+    """An uploaded inscription: the picture with numbered boxes, the reading line (each glyph's
+    first candidate) and a row per glyph with its top 5 and their known forms."""
+    path = file and file.get("path")
+    if path is None:
+        return None, INSCRIPTION_HINT, ""
+    try:
+        rec = holder.current.recognizer
+        reading = inference.submit(rec.read, path, READ_TOP_K).result()
+        picture = numbered_boxes(path, [box for box, _ in reading])
+    except EmptyDrawing as e:
+        return None, str(e), ""
+    except GlyphError as e:  # a damaged or unsupported file
+        gr.Warning(str(e))
+        return None, str(e), ""
+    line = f"**Reading** ({len(reading)} glyphs, in order): {reading_line(reading)}"
+    return picture, line, glyph_rows(reading, describe_char, known_forms)
+
+
+INSCRIPTION_HINT = "Upload a picture of several glyphs: columns are read right to left."
+WHAT_WORKS = (
+    "Works on line drawings, photos of ink on paper and book pages. Rubbings (light marks on a "
+    "dark ground) are not recognised yet: on them the model is near chance."
+)
 
 
 def how_it_works() -> str:
@@ -351,6 +379,12 @@ CSS = """
   #top-line b { font-size: 1.3em; }
 }
 #model-status, #teach-terms { font-size: .85em; opacity: .8; }
+.glyph-row { display: grid; grid-template-columns: 2em 1fr; gap: 0 .8em; padding: .5em 0;
+             border-top: 1px solid var(--border-color-primary); }
+.glyph-row > :not(.glyph-number) { grid-column: 2; }
+.glyph-number { grid-row: span 3; font-size: 1.6em; font-weight: bold; color: #dc2626; }
+.candidates { margin: 0 0 .3em; }
+.glyph-row .forms img { width: 40px; height: 40px; }
 """
 
 # Uploaded files are cached on disk by Gradio: on a public Space, drop them after an hour.
@@ -384,7 +418,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
             with gr.Tab("Upload", id="upload") as upload_tab:
                 upload = gr.Image(
                     type="filepath",
-                    label="A photo or scan: dark ink on light paper, or a rubbing",
+                    label="A photo or scan of one glyph: a line drawing, ink on paper, a book page",
                     sources=["upload", "clipboard"],
                     elem_id="upload",
                 )
@@ -393,6 +427,22 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                     inputs=upload,
                     label="Examples: held-out glyphs, re-drawn with a pen",
                 )
+                gr.Markdown(WHAT_WORKS, elem_id="what-works")
+            with gr.Tab("Inscription", id="inscription"):
+                inscription = gr.Image(
+                    type="filepath",
+                    label="A picture of several glyphs",
+                    sources=["upload", "clipboard"],
+                    elem_id="inscription-upload",
+                )
+                gr.Markdown(WHAT_WORKS)
+                boxes = gr.Image(
+                    label="Glyphs found, in reading order",
+                    interactive=False,
+                    elem_id="inscription-boxes",
+                )
+                read_line = gr.Markdown(INSCRIPTION_HINT, elem_id="reading-line")
+                rows = gr.HTML(elem_id="glyph-rows")
             with gr.Tab("Look up", id="lookup"):
                 query = gr.Textbox(
                     label="A modern character, its pinyin or an English word",
@@ -437,6 +487,9 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     # Uploads skip Gradio's own decoding (preprocess=False), which fails on a damaged file with a
     # generic error: oracle_bones decodes the file safely and says what is wrong with it.
     upload.change(recognise_file, upload, predictions, api_name="predict", preprocess=False)
+    inscription.change(
+        read_inscription, inscription, [boxes, read_line, rows], api_name="read", preprocess=False
+    )
     predictions.change(
         details,
         predictions,

@@ -115,6 +115,14 @@ def app(model_dir: Path, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def client(app: App):
+    """A gradio_client on the module's server."""
+    from gradio_client import Client
+
+    return Client(app.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
 def recognizer(model_dir: Path):
     import torch
 

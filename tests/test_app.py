@@ -17,13 +17,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def client(app: App):
-    from gradio_client import Client
-
-    return Client(app.url, verbose=False)
-
-
-@pytest.fixture(scope="module")
 def test_glyphs() -> dict[str, Path]:
     """Held-out seed glyphs: per character with two or more, the file name that sorts last."""
     if not (SEED / "index.json").exists():

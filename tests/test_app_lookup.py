@@ -18,13 +18,6 @@ PHONE = {"width": 390, "height": 844}
 WAIT_S = 60  # for the server's answer: generous, the test machine is shared and busy
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    from gradio_client import Client
-
-    return Client(app.url, verbose=False)
-
-
 def decodes(png: str) -> bool:
     head, data = png.split(",", 1)
     img = Image.open(io.BytesIO(base64.b64decode(data)))

@@ -74,9 +74,7 @@ def predict(args: argparse.Namespace) -> int:
             if path in errors:
                 row["error"] = errors[path]
             else:
-                row["predictions"] = [
-                    {"label": p.label, "score": round(p.score, 6)} for p in answers[path]
-                ]
+                row["predictions"] = _as_json(answers[path])
             print(json.dumps(row, ensure_ascii=False))
         elif path in errors:
             print(f"{path}: error: {errors[path]}", file=sys.stderr)
@@ -85,6 +83,40 @@ def predict(args: argparse.Namespace) -> int:
             for rank, p in enumerate(answers[path], 1):
                 print(f"  {rank:>2}. {p.label}  {p.score:7.2%}")
     return 1 if errors else 0
+
+
+def read(args: argparse.Namespace) -> int:
+    """Each picture's glyphs in reading order; unreadable pictures reported, the rest answered."""
+    import json
+
+    from .glyph import GlyphError
+    from .recognizer import Recognizer
+
+    rec = Recognizer.from_pretrained(args.model)
+    failed = False
+    for path in args.images:
+        try:
+            glyphs = rec.read(path, args.top_k)
+        except GlyphError as e:
+            failed = True
+            if args.json:
+                print(json.dumps({"image": path, "error": str(e)}, ensure_ascii=False))
+            else:
+                print(f"{path}: error: {e}", file=sys.stderr)
+            continue
+        if args.json:
+            rows = [{"box": list(box), "predictions": _as_json(p)} for box, p in glyphs]
+            print(json.dumps({"image": path, "glyphs": rows}, ensure_ascii=False))
+            continue
+        print(f"{path}: {''.join(p[0].label for _, p in glyphs)}")
+        for n, (box, predictions) in enumerate(glyphs, 1):
+            best = "  ".join(f"{p.label} {p.score:.1%}" for p in predictions)
+            print(f"  {n:>2}. {list(box)}  {best}")
+    return 1 if failed else 0
+
+
+def _as_json(predictions) -> list[dict]:
+    return [{"label": p.label, "score": round(p.score, 6)} for p in predictions]
 
 
 def forms(args: argparse.Namespace) -> int:
@@ -174,6 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("images", nargs="+")
     p.set_defaults(fn=predict)
+
+    p = sub.add_parser("read", help="the glyphs of an inscription, in reading order")
+    p.add_argument("--model", help="Hub repo id or folder (default: OBS_MODEL, else bundled)")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="one JSON object per picture")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(fn=read)
 
     p = sub.add_parser("forms", help="known forms per character, with source and ref, for the app")
     p.add_argument("--dataset", type=Path, required=True, help="a folder written by build-dataset")

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .photo import photo_ink
+
 INPUT_SIZE = 64
 MARGIN = 0.08  # of the glyph's longer side, on each side
 MAX_PIXELS = 50_000_000  # a 6,000 x 6,000 photo passes; a 40,000 x 40,000 bomb does not
@@ -25,6 +27,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1 grey sc
 DARK_PERCENTILE = 0.5  # the ink's darkness: robust to specks when ink covers >= 0.5% of the page
 MIN_INK_PIXELS = 4  # with less ink than that (a short stroke, a dot), the 4th darkest pixel
 INK_LEVEL = 0.35  # after contrast stretch, what counts as ink when cropping
+WHITE_PAPER = 0.97  # clean drawings: three quarters of the picture's edge at least this white
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for decoders that bypass ours
 
@@ -82,13 +85,22 @@ def resize(ink: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(img.resize((size, size), method), dtype=np.float32).clip(0.0, 1.0)
 
 
-def ink_map(image: Any) -> np.ndarray:
-    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink."""
-    grey = grey_array(image)
+def ink_map(image: Any, side: int = WORK_SIDE) -> np.ndarray:
+    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink.
+
+    A clean drawing (white along its edges) is read against one paper level; anything else,
+    such as a photo, against the paper's light around each pixel (`photo.photo_ink`).
+    """
+    grey = grey_array(image, side)
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing
-        grey, paper = 1.0 - grey, 1.0 - paper
+        grey, paper, border = 1.0 - grey, 1.0 - paper, 1.0 - border
+    if np.percentile(border, 25) < WHITE_PAPER:  # tinted, shaded or grainy paper: a photo
+        ink = photo_ink(grey)
+        if ink is None:
+            raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
+        return ink
     darkest = float(np.percentile(grey if grey.size < 65_536 else grey[::2, ::2], DARK_PERCENTILE))
     if paper - darkest < MIN_CONTRAST:  # little ink (a dot, one short line): any visible stroke
         k = min(MIN_INK_PIXELS, grey.size) - 1
@@ -98,21 +110,26 @@ def ink_map(image: Any) -> np.ndarray:
     return ((paper - grey) / (paper - darkest)).clip(0.0, 1.0).astype(np.float32)
 
 
-def grey_array(image: Any) -> np.ndarray:
-    """Any supported input -> float32 grey in [0, 1], transparency composited onto white."""
+def grey_array(image: Any, side: int = WORK_SIDE) -> np.ndarray:
+    """Any supported input -> float32 grey in [0, 1], transparency composited onto white, at
+    most `side` pixels wide and high."""
     if isinstance(image, dict):
         return _sketchpad(image)
     if isinstance(image, np.ndarray):
-        return _array_grey(image)
+        return _array_grey(image, side)
     if isinstance(image, torch.Tensor):
-        return _array_grey(image.detach().cpu().numpy())
+        return _array_grey(image.detach().cpu().numpy(), side)
     if not isinstance(image, Image.Image):
-        image = open_image(image)
-    return _pil_grey(image)
+        image = open_image(image, side)
+    return _pil_grey(image, side)
 
 
-def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
-    """Decode a path, bytes or file object safely: the size is checked before decoding."""
+def open_image(source: str | os.PathLike | bytes | Any, side: int = WORK_SIDE) -> Image.Image:
+    """Decode a path, bytes or file object safely: the size is checked before decoding.
+
+    A big JPEG is decoded at reduced scale (no less than `side`); `info["full_size"]` keeps
+    its size as stored.
+    """
     try:
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
@@ -143,9 +160,12 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
                     f"Image too large ({w} x {h} pixels); the limit is 50 megapixels."
                 )
             if img.format == "JPEG":
-                img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at reduced scale: fast
+                img.draft("RGB", (side, side))  # decode at reduced scale: fast
             img.load()
-            return ImageOps.exif_transpose(img)
+            upright = ImageOps.exif_transpose(img)
+            turned = (upright.width > upright.height) != (w > h)
+            upright.info["full_size"] = (h, w) if turned else (w, h)  # before any reduction
+            return upright
     except InvalidImage:
         raise
     except UnidentifiedImageError as e:
@@ -156,18 +176,18 @@ def open_image(source: str | os.PathLike | bytes | Any) -> Image.Image:
         raise InvalidImage(f"The image file is damaged or truncated: {e}") from e
 
 
-def _pil_grey(img: Image.Image) -> np.ndarray:
-    if max(img.size) > WORK_SIDE:
-        factor = -(-max(img.size) // WORK_SIDE)
+def _pil_grey(img: Image.Image, side: int = WORK_SIDE) -> np.ndarray:
+    if max(img.size) > side:
+        factor = -(-max(img.size) // side)
         try:
             img = img.reduce(factor)  # integer box reduction: several times faster than resize
         except ValueError:  # modes reduce() does not handle (palette, 1-bit)
             img = img.copy()
-            img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+            img.thumbnail((side, side), Image.Resampling.BOX)
     if img.mode.startswith("I;16"):  # 16-bit: a value of 255 is near black, not white
-        return _array_grey(np.asarray(img, dtype=np.float32) / 65535.0)
+        return _array_grey(np.asarray(img, dtype=np.float32) / 65535.0, side)
     if img.mode in ("I", "F"):
-        return _array_grey(np.asarray(img))
+        return _array_grey(np.asarray(img), side)
     if img.mode == "CMYK":
         img = img.convert("RGB")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
@@ -176,7 +196,7 @@ def _pil_grey(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
-def _array_grey(arr: np.ndarray) -> np.ndarray:
+def _array_grey(arr: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
     """numpy input: (H, W), (H, W, 1|2|3|4), bool, uint8/uint16 or float in [0, 1]."""
     arr = np.asarray(arr)
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 2, 3, 4):
@@ -185,8 +205,8 @@ def _array_grey(arr: np.ndarray) -> np.ndarray:
         raise InvalidImage(f"Expected an image array (H, W[, C]); got shape {arr.shape}.")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise InvalidImage(f"Image too large ({arr.shape[1]} x {arr.shape[0]} pixels).")
-    if max(arr.shape[:2]) > WORK_SIDE:  # before scaling: no float copy of a huge array
-        step = int(np.ceil(max(arr.shape[:2]) / WORK_SIDE))
+    if max(arr.shape[:2]) > side:  # before scaling: no float copy of a huge array
+        step = int(np.ceil(max(arr.shape[:2]) / side))
         arr = arr[::step, ::step]
     a = _unit_scale(arr)
     if a.ndim == 2 or a.shape[-1] == 1:

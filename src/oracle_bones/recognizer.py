@@ -12,6 +12,7 @@ import torch
 from . import model as model_io
 from .glyph import to_tensor
 from .hub import download_model
+from .inscription import Box, find_glyphs
 from .model import standardise
 
 BUNDLED = Path(__file__).resolve().parent / "pretrained"
@@ -55,6 +56,17 @@ class Recognizer:
         if not images:
             return []
         return self.rank(torch.stack([to_tensor(im) for im in images]), top_k)
+
+    def read(self, image: Any, top_k: int = 5) -> list[tuple[Box, list[Prediction]]]:
+        """The glyphs of a picture of several, in reading order: (box, top `top_k`) each, the
+        box in the picture's pixels (raises EmptyDrawing/InvalidImage)."""
+        found = find_glyphs(image, self.confidence)
+        ranked = self.predict_batch([f.crop for f in found], top_k)
+        return [(f.box, r) for f, r in zip(found, ranked, strict=True)]
+
+    def confidence(self, images: Sequence[Any]) -> list[float]:
+        """The top probability for each glyph: how sure the model is that it is one glyph."""
+        return [r[0].score for r in self.predict_batch(images, top_k=1)]
 
     @torch.inference_mode()
     def log_probs(self, glyphs: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,155 @@
+"""Reading inscriptions, and single glyphs photographed: synthetic pictures of the held-out
+`test` glyphs (392 seed drawings; see dataset.split_seed) with known boxes and order.
+
+    python benchmarks/bench_read.py [--pictures 200] [--threads 2] [--data-dir ../shared/data]
+
+Inscriptions: 2 to 8 glyphs in 1 to 3 columns (one in seven a row), varied sizes and spacing,
+a quarter of neighbours nearly touching (synthetic.inscription), as line drawings and as phone
+photos (synthetic.photograph). Prints detection precision / recall (IoU >= 0.5), the share of
+pictures read entirely right (every glyph found, nothing extra, in reading order), end-to-end
+top-1 / top-5 (a glyph not found counts as wrong) beside single-glyph top-1 / top-5 on the
+same glyphs' own images, and time per picture. Single glyphs: each test glyph as its seed
+image and photographed (small, anywhere in a tinted, unevenly lit, sometimes ruled frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from oracle_bones.dataset import split_seed
+from oracle_bones.inscription import box_iou
+from oracle_bones.recognizer import Recognizer
+from oracle_bones.sources import SOURCES
+from oracle_bones.synthetic import glyph_ink, inscription, photograph
+
+
+def test_glyphs(data_dir: Path) -> list[tuple[str, bytes]]:
+    """(character, image file) of every held-out seed glyph, by the dataset's own split rule."""
+    records = list(SOURCES["jiaguwen"].records(data_dir))
+    return [(records[i].label, records[i].image) for i in sorted(split_seed(records))]
+
+
+def match(found: list, truth: list) -> dict[int, int]:
+    """True glyph -> found glyph, pairing the best IoU first, each at IoU >= 0.5."""
+    pairs = sorted(
+        ((box_iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)),
+        reverse=True,
+    )
+    out: dict[int, int] = {}
+    for score, i, j in pairs:
+        if score >= 0.5 and i not in out and j not in out.values():
+            out[i] = j
+    return out
+
+
+def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo: bool) -> dict:
+    rng = np.random.default_rng(seed)
+    tp = fp = fn = right = 0
+    top1 = top5 = alone1 = alone5 = 0
+    times, times8, by_layout = [], [], {}
+    for _ in range(n):
+        chosen = rng.choice(len(glyphs), int(rng.integers(2, 9)), replace=False)
+        picture = inscription([glyph_ink(glyphs[i][1]) for i in chosen], rng, photo)
+        t = time.perf_counter()
+        found = rec.read(picture.data, top_k=5)
+        times.append(time.perf_counter() - t)
+        if len(chosen) == 8:
+            times8.append(times[-1])
+        pairs = match([box for box, _ in found], picture.boxes)
+        tp, fn, fp = tp + len(pairs), fn + len(chosen) - len(pairs), fp + len(found) - len(pairs)
+        ok = len(found) == len(chosen) == len(pairs) and all(pairs[i] == i for i in pairs)
+        right += ok
+        by_layout.setdefault(picture.layout, []).append(ok)
+        for k, i in enumerate(chosen):
+            char = glyphs[i][0]
+            names = [p.label for p in found[pairs[k]][1]] if k in pairs else []
+            top1 += names[:1] == [char]
+            top5 += char in names
+            alone1 += single[i][:1] == [char]
+            alone5 += char in single[i]
+    count = tp + fn
+    precision, recall = tp / max(tp + fp, 1), tp / max(count, 1)
+    return {
+        "pictures": n,
+        "glyphs": count,
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(precision + recall, 1e-9),
+        "order": right / n,
+        "order_by_layout": {k: (float(np.mean(v)), len(v)) for k, v in by_layout.items()},
+        "top1": top1 / count,
+        "top5": top5 / count,
+        "single_top1": alone1 / count,
+        "single_top5": alone5 / count,
+        "ms_mean": 1000 * statistics.mean(times),
+        "ms_8_glyphs_mean": 1000 * statistics.mean(times8) if times8 else None,
+        "ms_8_glyphs_max": 1000 * max(times8) if times8 else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--model", help="Hub repo id or folder (default: bundled)")
+    parser.add_argument("--pictures", type=int, default=200, help="inscriptions of each kind")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rec = Recognizer.from_pretrained(args.model)
+    glyphs = test_glyphs(args.data_dir)
+    single = [[p.label for p in ranked] for ranked in rec.predict_batch([g for _, g in glyphs], 5)]
+
+    rng = np.random.default_rng(args.seed)
+    photos = [photograph(glyph_ink(image), rng).data for _, image in glyphs]
+    photo_top = [[p.label for p in ranked] for ranked in rec.predict_batch(photos, 5)]
+    chars = [c for c, _ in glyphs]
+    clean1 = np.mean([s[0] == c for s, c in zip(single, chars, strict=True)])
+    clean5 = np.mean([c in s for s, c in zip(single, chars, strict=True)])
+    photo1 = np.mean([s[0] == c for s, c in zip(photo_top, chars, strict=True)])
+    photo5 = np.mean([c in s for s, c in zip(photo_top, chars, strict=True)])
+
+    rows = {
+        kind: bench_inscriptions(rec, glyphs, single, args.pictures, args.seed + k, photo)
+        for k, (kind, photo) in enumerate((("line drawings", False), ("photos", True)))
+    }
+    print(
+        f"threads={args.threads}  model={rec.source}  test glyphs={len(glyphs)}  seed={args.seed}"
+    )
+    print(f"single glyphs: clean top-1 {clean1:.1%} top-5 {clean5:.1%} | "
+          f"photographed top-1 {photo1:.1%} top-5 {photo5:.1%}")  # fmt: skip
+    print(
+        "inscriptions    pictures glyphs  prec   recall F1     order  e2e@1  e2e@5  "
+        "alone@1 alone@5  ms/pic  ms/8-glyph (max)"
+    )
+    for kind, r in rows.items():
+        eight = (
+            f"{r['ms_8_glyphs_mean']:.0f} ({r['ms_8_glyphs_max']:.0f})"
+            if r["ms_8_glyphs_mean"]
+            else "-"
+        )
+        print(
+            f"{kind:<15} {r['pictures']:>8} {r['glyphs']:>6}  {r['precision']:.3f}  "
+            f"{r['recall']:.3f}  {r['f1']:.3f}  {r['order']:.3f}  {r['top1']:.3f}  "
+            f"{r['top5']:.3f}  {r['single_top1']:.3f}   {r['single_top5']:.3f}   "
+            f"{r['ms_mean']:6.0f}  {eight}"
+        )
+        layouts = ", ".join(f"{k} {v[0]:.3f} of {v[1]}" for k, v in r["order_by_layout"].items())
+        print(f"{'':<15} order by layout: {layouts}")
+    summary = {"single": {"clean_top1": clean1, "clean_top5": clean5, "photo_top1": photo1,
+                          "photo_top5": photo5}, "inscriptions": rows}  # fmt: skip
+    print(json.dumps(summary, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
