@@ -428,7 +428,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                     label="Examples: held-out glyphs, re-drawn with a pen",
                 )
                 gr.Markdown(WHAT_WORKS, elem_id="what-works")
-            with gr.Tab("Inscription", id="inscription"):
+            with gr.Tab("Inscription", id="inscription") as inscription_tab:
                 inscription = gr.Image(
                     type="filepath",
                     label="A picture of several glyphs",
@@ -443,14 +443,14 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                 )
                 read_line = gr.Markdown(INSCRIPTION_HINT, elem_id="reading-line")
                 rows = gr.HTML(elem_id="glyph-rows")
-            with gr.Tab("Look up", id="lookup"):
+            with gr.Tab("Look up", id="lookup") as lookup_tab:
                 query = gr.Textbox(
                     label="A modern character, its pinyin or an English word",
                     placeholder="雨 · 車 · yǔ · yu3 · yu · rain",
                     elem_id="lookup-query",
                 )
                 found = gr.HTML(lookup_page(""), elem_id="lookup-results")
-        with gr.Column():
+        with gr.Column(elem_id="results") as results:
             top = gr.HTML(elem_id="banner")
             predictions = gr.Label(
                 HINT,
@@ -514,6 +514,17 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     predictions.change(candidates, predictions, pick, api_visibility="private")
     draw_tab.select(lambda: "draw", None, tab, api_visibility="private")
     upload_tab.select(lambda: "upload", None, tab, api_visibility="private")
+    # An inscription's answers are in its own tab: the single glyph's results would mislead there.
+    inscription_tab.select(
+        lambda: gr.Column(visible=False), None, results, api_visibility="private"
+    )
+    gr.on(
+        [draw_tab.select, upload_tab.select, lookup_tab.select],
+        lambda: gr.Column(visible=True),
+        None,
+        results,
+        api_visibility="private",
+    )
     upload.change(
         lambda f: f and f.get("path"), upload, uploaded, preprocess=False, api_visibility="private"
     )

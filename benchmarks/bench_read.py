@@ -2,6 +2,9 @@
 `test` glyphs (392 seed drawings; see dataset.split_seed) with known boxes and order.
 
     python benchmarks/bench_read.py [--pictures 200] [--threads 2] [--data-dir ../shared/data]
+    python benchmarks/bench_read.py --split validation  # glyphs of a built dataset's split
+
+Tune the reader's constants on `--split validation` (IsOBS hand copies) and report `test`.
 
 Inscriptions: 2 to 8 glyphs in 1 to 3 columns (one in seven a row), varied sizes and spacing,
 a quarter of neighbours nearly touching (synthetic.inscription), as line drawings and as phone
@@ -37,6 +40,15 @@ def test_glyphs(data_dir: Path) -> list[tuple[str, bytes]]:
     """(character, image file) of every held-out seed glyph, by the dataset's own split rule."""
     records = list(SOURCES["jiaguwen"].records(data_dir))
     return [(records[i].label, records[i].image) for i in sorted(split_seed(records))]
+
+
+def split_glyphs(dataset: Path, split: str) -> list[tuple[str, bytes]]:
+    """(character, image file) of every glyph of a built dataset's split."""
+    import datasets
+
+    rows = datasets.load_from_disk(str(dataset))[split]
+    rows = rows.cast_column("image", datasets.Image(decode=False))
+    return [(r["label"], r["image"]["bytes"]) for r in rows]
 
 
 def match(found: list, truth: list) -> dict[int, int]:
@@ -104,10 +116,16 @@ def main() -> None:
     parser.add_argument("--pictures", type=int, default=200, help="inscriptions of each kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--split", default="test", help="test (seed glyphs), or a dataset split")
+    parser.add_argument("--dataset", type=Path, default=Path("build/dataset"), help="for --split")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rec = Recognizer.from_pretrained(args.model)
-    glyphs = test_glyphs(args.data_dir)
+    glyphs = (
+        test_glyphs(args.data_dir)
+        if args.split == "test"
+        else split_glyphs(args.dataset, args.split)
+    )
     single = [[p.label for p in ranked] for ranked in rec.predict_batch([g for _, g in glyphs], 5)]
 
     rng = np.random.default_rng(args.seed)
@@ -124,7 +142,8 @@ def main() -> None:
         for k, (kind, photo) in enumerate((("line drawings", False), ("photos", True)))
     }
     print(
-        f"threads={args.threads}  model={rec.source}  test glyphs={len(glyphs)}  seed={args.seed}"
+        f"threads={args.threads}  model={rec.source}  {args.split} glyphs={len(glyphs)}  "
+        f"seed={args.seed}"
     )
     print(f"single glyphs: clean top-1 {clean1:.1%} top-5 {clean5:.1%} | "
           f"photographed top-1 {photo1:.1%} top-5 {photo5:.1%}")  # fmt: skip

@@ -69,7 +69,10 @@ def test_inscription_tab_in_the_browser(app, browser, recognizer, page_file):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     try:
         page.goto(app.url)
+        results = page.locator("#results")
+        results.wait_for(state="visible", timeout=30_000)
         page.get_by_role("tab", name="Inscription").click()
+        results.wait_for(state="hidden", timeout=10_000)  # the single glyph's answers go
         page.locator("#inscription-upload input[type=file]").set_input_files(str(page_file))
         rows = page.locator("#glyph-rows .glyph-row")
         rows.nth(len(expected) - 1).wait_for(timeout=30_000)
@@ -85,5 +88,7 @@ def test_inscription_tab_in_the_browser(app, browser, recognizer, page_file):
         page.screenshot(path=str(SCREENSHOTS / "inscription.png"), full_page=True)
         upload_label = page.get_by_text("rubbings", exact=False).first.inner_text()
         assert "not recognised" in upload_label
+        page.get_by_role("tab", name="Draw").click()
+        results.wait_for(state="visible", timeout=10_000)  # and come back with the drawing
     finally:
         page.close()
