@@ -22,7 +22,7 @@ from tiny_sources import needs_data
 from oracle_bones.glyph import to_tensor
 from oracle_bones.isobs_labels import COLUMNS, MAX_RANK, align, headwords
 from oracle_bones.sources import DEFAULT_SOURCES, SOURCES, SourceUnavailable, base
-from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS
+from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS, upstream_labels
 from oracle_bones.sources.isobs import LABELS
 
 
@@ -145,6 +145,19 @@ def test_ayjgw_downloads_and_reads_the_upstream_labels(serve, tmp_path) -> None:
     )
     records = list(source.records(tmp_path / "empty"))
     assert [(r.label, r.ref) for r in records] == [("人", "U60000"), ("车", "U60003")]
+
+
+@needs_data
+def test_ayjgw_upstream_labels_are_simplified_as_the_local_table(tmp_path) -> None:
+    """The upstream `word` of all 725 renders, as labels.csv keeps it, gives its labels exactly
+    (CC-CEDICT's mapping would not: 6 differ)."""
+    with (DATA / "ayjgw" / "labels.csv").open(encoding="utf-8", newline="") as f:
+        local = list(csv.DictReader(f))
+    jsonl = tmp_path / "labels.jsonl"
+    lines = [json.dumps({"word": r["word"]}, ensure_ascii=False) for r in local]
+    jsonl.write_text("\n".join(lines), encoding="utf-8")
+    assert len(local) == 725
+    assert upstream_labels(jsonl) == [(r["file"], r["char_simplified"]) for r in local]
 
 
 def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path) -> None:
