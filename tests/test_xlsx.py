@@ -78,7 +78,9 @@ def test_sheet_order_cell_kinds_and_gaps(tmp_path: Path) -> None:
     assert sheets["Numbers"] == [[], [""] * 26 + ["2.5", "x"]]
 
 
-@pytest.mark.parametrize("content", [b"not a zip", b"PK\x05\x06" + bytes(18)])
+@pytest.mark.parametrize(
+    "content", [b"not a zip", b"PK\x05\x06" + bytes(18)], ids=["text", "empty zip"]
+)
 def test_a_broken_workbook_is_named_in_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.xlsx"
     path.write_bytes(content)
