@@ -22,8 +22,12 @@ from tiny_sources import needs_data
 from oracle_bones.glyph import to_tensor
 from oracle_bones.isobs_labels import COLUMNS, MAX_RANK, align, headwords
 from oracle_bones.sources import DEFAULT_SOURCES, SOURCES, SourceUnavailable, base
-from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS
+from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS, upstream_labels
+from oracle_bones.sources.font import COLUMNS as GLYPH_COLUMNS
+from oracle_bones.sources.fzjgw import founder_glyphs
 from oracle_bones.sources.isobs import LABELS
+
+FOUNDER_WORKBOOK = DATA / "fzjgw" / "方正甲骨文.xlsx"
 
 
 def is_cjk(char: str) -> bool:
@@ -147,6 +151,19 @@ def test_ayjgw_downloads_and_reads_the_upstream_labels(serve, tmp_path) -> None:
     assert [(r.label, r.ref) for r in records] == [("人", "U60000"), ("车", "U60003")]
 
 
+@needs_data
+def test_ayjgw_upstream_labels_are_simplified_as_the_local_table(tmp_path) -> None:
+    """The upstream `word` of all 725 renders, as labels.csv keeps it, gives its labels exactly
+    (CC-CEDICT's mapping would not: 6 differ)."""
+    with (DATA / "ayjgw" / "labels.csv").open(encoding="utf-8", newline="") as f:
+        local = list(csv.DictReader(f))
+    jsonl = tmp_path / "labels.jsonl"
+    lines = [json.dumps({"word": r["word"]}, ensure_ascii=False) for r in local]
+    jsonl.write_text("\n".join(lines), encoding="utf-8")
+    assert len(local) == 725
+    assert upstream_labels(jsonl) == [(r["file"], r["char_simplified"]) for r in local]
+
+
 def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
     dead = f"http://127.0.0.1:{free_port()}/main.zip"
@@ -154,6 +171,98 @@ def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path) -> None:
     with pytest.raises(SourceUnavailable, match="--data-dir"):
         list(source.drawings(tmp_path / "empty"))
     assert not (tmp_path / "cache" / "sources" / "isobs").exists()
+
+
+@needs_data
+def test_the_founder_table_derived_from_its_workbook_is_the_shared_glyphs_csv() -> None:
+    rows = founder_glyphs(FOUNDER_WORKBOOK)
+    with (DATA / "fzjgw" / "glyphs.csv").open(encoding="utf-8", newline="") as f:
+        assert rows == list(csv.DictReader(f))  # row for row, simplified as the table was
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, GLYPH_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    assert out.getvalue().encode() == (DATA / "fzjgw" / "glyphs.csv").read_bytes()
+
+
+def upstream_fonts(*fonts: str, workbook: bytes | None = None) -> bytes:
+    """Kushim-Jiang/oracle-bone's archive as GitHub lays it out, with the real fonts named and
+    the Founder workbook if given; other files upstream has are not to be kept."""
+    where = {"FZJGW-Regular.ttf": "fzjgw", "ZJNUJGW-Regular.ttf": "zjnu-chennianfu"}
+    files = {f"font/{f}": (DATA / where[f] / f).read_bytes() for f in fonts}
+    if workbook is not None:
+        files["data/方正甲骨文.xlsx"] = workbook
+    files["font/ShenCao2017-Regular.ttf"] = b"another font"
+    files["data/陈年福甲骨文.xlsx"] = b"another workbook"
+    return zipped("oracle-bone-main", files)
+
+
+@needs_data
+def test_fzjgw_downloads_its_font_and_workbook_and_reads_as_the_local_copy(serve, tmp_path) -> None:
+    url = serve(upstream_fonts("FZJGW-Regular.ttf", workbook=FOUNDER_WORKBOOK.read_bytes()))
+    source = dataclasses.replace(SOURCES["fzjgw"], archive_url=url)
+    downloaded = list(source.records(tmp_path / "empty"))
+    assert downloaded == list(SOURCES["fzjgw"].records(DATA))  # images, labels and refs
+    cached = tmp_path / "cache" / "sources" / "fzjgw"
+    kept = sorted(str(p.relative_to(cached)) for p in cached.rglob("*") if p.is_file())
+    assert kept == ["data/方正甲骨文.xlsx", "font/FZJGW-Regular.ttf"]
+    again = dataclasses.replace(source, archive_url=f"http://127.0.0.1:{free_port()}/main.zip")
+    assert len(list(again.records(tmp_path / "empty"))) == 1_417  # from the cache
+
+
+@needs_data
+def test_a_broken_upstream_workbook_is_named(serve, tmp_path) -> None:
+    url = serve(upstream_fonts("FZJGW-Regular.ttf", workbook=b"<html>rate limited</html>"))
+    source = dataclasses.replace(SOURCES["fzjgw"], archive_url=url)
+    with pytest.raises(SourceUnavailable, match=r"方正甲骨文\.xlsx: not a readable \.xlsx"):
+        list(source.records(tmp_path / "empty"))
+
+
+@needs_data
+def test_zjnu_downloads_its_font_beside_a_local_glyphs_csv(serve, tmp_path) -> None:
+    table = (DATA / "zjnu-chennianfu" / "glyphs.csv").read_text(encoding="utf-8")
+    local = tmp_path / "data" / "zjnu-chennianfu"
+    local.mkdir(parents=True)
+    (local / "glyphs.csv").write_text("".join(table.splitlines(True)[:21]), encoding="utf-8")
+    url = serve(upstream_fonts("ZJNUJGW-Regular.ttf"))
+    source = dataclasses.replace(SOURCES["zjnu-chennianfu"], archive_url=url)
+    downloaded = list(source.records(tmp_path / "data"))
+    assert len(downloaded) == 20
+    assert downloaded == list(SOURCES["zjnu-chennianfu"].records(DATA))[:20]
+
+
+def test_fonts_without_a_derivable_table_say_what_to_provide(monkeypatch, tmp_path) -> None:
+    """No glyphs.csv and no workbook this project can read: nothing is downloaded, and the message
+    names the file to put where."""
+    monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
+    for name in ("zjnu-chennianfu", "zihuisong"):
+        with pytest.raises(SourceUnavailable, match=rf"no glyphs\.csv in .*{name}.* Put glyphs"):
+            list(SOURCES[name].records(tmp_path / "empty"))
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_unreachable_font_upstream_says_what_to_do(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
+    dead = f"http://127.0.0.1:{free_port()}/main.zip"
+    source = dataclasses.replace(SOURCES["fzjgw"], archive_url=dead)
+    says = (
+        r"fzjgw: no local copy .* failed .*--data-dir .* fzjgw/FZJGW-Regular\.ttf and fzjgw/glyphs"
+    )
+    with pytest.raises(SourceUnavailable, match=says):
+        list(source.records(tmp_path / "empty"))
+    assert not (tmp_path / "cache" / "sources" / "fzjgw").exists()
+
+
+@needs_data
+def test_a_font_freetype_cannot_load_is_named(tmp_path) -> None:
+    local = tmp_path / "fzjgw"
+    local.mkdir()
+    (local / "FZJGW-Regular.ttf").write_bytes(
+        (DATA / "fzjgw" / "FZJGW-Regular.ttf").read_bytes()[:64]
+    )
+    (local / "glyphs.csv").write_bytes((DATA / "fzjgw" / "glyphs.csv").read_bytes())
+    with pytest.raises(SourceUnavailable, match=r"FreeType cannot load .*FZJGW-Regular\.ttf"):
+        list(SOURCES["fzjgw"].records(tmp_path))
 
 
 # --- the IsOBS labels ------------------------------------------------------------------------

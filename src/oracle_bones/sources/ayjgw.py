@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Record, Source, SourceUnavailable, local_or_download
+from .simplify import simplify
 
 IMAGES = "data/jgw_vl_total"
 UPSTREAM_LABELS = "data/jgw_detail_vl_web_725.jsonl"
@@ -42,8 +43,6 @@ class AnYang(Source):
 
 def upstream_labels(jsonl: Path) -> list[tuple[str, str]]:
     """(file, simplified character) from the upstream `word` field; "" unless one character."""
-    from ..dictionary import simplified
-
     rows = []
     for line in jsonl.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -52,8 +51,7 @@ def upstream_labels(jsonl: Path) -> list[tuple[str, str]]:
         if m is None:
             raise SourceUnavailable(f"{jsonl}: unexpected label {line[:80]!r}")
         label = m[2].strip()
-        one = len(label) == 1
-        rows.append((f"{m[1]}.png", ([*simplified(label), label][0]) if one else ""))
+        rows.append((f"{m[1]}.png", simplify(label) if len(label) == 1 else ""))
     return rows
 
 

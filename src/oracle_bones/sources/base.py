@@ -44,12 +44,14 @@ class Source:
 
 
 def local_or_download(
-    root: Path, marker: str, name: str, url: str, keep: Callable[[str], bool]
+    root: Path, marker: str, name: str, url: str, keep: Callable[[str], bool], local: str = ""
 ) -> Path:
     """`root` if it holds `marker`; else the cached copy of the upstream archive at `url`.
 
     The archive's top folder is stripped and only the members `keep` accepts are extracted,
     into a temporary folder renamed into place, so an interrupted download leaves no half copy.
+    `local` says what a local copy holds, for the message when the download fails, where it is
+    not `name/marker`.
     """
     if (root / marker).exists():
         return root
@@ -62,7 +64,7 @@ def local_or_download(
     except OSError as e:
         raise SourceUnavailable(
             f"{name}: no local copy at {root} and the download from {url} failed ({e}). "
-            f"Pass --data-dir with a folder holding {name}/{marker}."
+            f"Pass --data-dir with a folder holding {local or f'{name}/{marker}'}."
         ) from e
     tmp = Path(tempfile.mkdtemp(dir=_mkdir(cached.parent)))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
