@@ -173,6 +173,15 @@ def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path) -> None:
     assert not (tmp_path / "cache" / "sources" / "isobs").exists()
 
 
+def test_an_answer_that_is_not_an_archive_says_what_to_do(serve, tmp_path) -> None:
+    """A proxy's HTML page where the zip should be: a clear error, and nothing cached."""
+    page = serve(b"<html><body>Please log in</body></html>")
+    source = dataclasses.replace(SOURCES["isobs"], archive_url=page)
+    with pytest.raises(SourceUnavailable, match=r"not a zip archive.*--data-dir"):
+        list(source.drawings(tmp_path / "empty"))
+    assert not (tmp_path / "cache" / "sources" / "isobs").exists()
+
+
 @needs_data
 def test_the_founder_table_derived_from_its_workbook_is_the_shared_glyphs_csv() -> None:
     rows = founder_glyphs(FOUNDER_WORKBOOK)

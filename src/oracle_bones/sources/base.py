@@ -66,6 +66,12 @@ def local_or_download(
             f"{name}: no local copy at {root} and the download from {url} failed ({e}). "
             f"Pass --data-dir with a folder holding {local or f'{name}/{marker}'}."
         ) from e
+    if not zipfile.is_zipfile(io.BytesIO(data)):  # a proxy's or login page, say
+        raise SourceUnavailable(
+            f"{name}: {url} answered with something that is not a zip archive "
+            f"({len(data):,} bytes starting {data[:40]!r}). "
+            f"Pass --data-dir with a folder holding {local or f'{name}/{marker}'}."
+        )
     tmp = Path(tempfile.mkdtemp(dir=_mkdir(cached.parent)))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for member in z.namelist():
