@@ -48,7 +48,8 @@ def split_glyphs(dataset: Path, split: str) -> list[tuple[str, bytes]]:
 
     rows = datasets.load_from_disk(str(dataset))[split]
     rows = rows.cast_column("image", datasets.Image(decode=False))
-    return [(r["label"], r["image"]["bytes"]) for r in rows]
+    name = rows.features["label"].int2str
+    return [(name(r["label"]), r["image"]["bytes"]) for r in rows]
 
 
 def match(found: list, truth: list) -> dict[int, int]:
