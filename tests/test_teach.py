@@ -184,20 +184,25 @@ def test_draw_pick_and_share_in_the_browser(app: App, browser, recognizer: Recog
     assert dict(zip(ds["id"], ds["label"], strict=True))[row["id"]] == char
 
 
+def feedback_app(tmp_path: Path, folder: Path, hub_url: str, **env: str) -> App:
+    """The app storing shares in `folder` and pushing them to REPO on the Hub at `hub_url`."""
+    return App(
+        tmp_path,
+        OBS_MODEL=str(BUNDLED),
+        OBS_FEEDBACK_DIR=str(folder),
+        OBS_FEEDBACK_REPO=REPO,
+        OBS_FEEDBACK_EVERY_MIN=str(EVERY_MIN),
+        **hub_env(hub_url, tmp_path / "home"),
+        **env,
+    )
+
+
 def test_shared_drawings_reach_the_hub_and_a_failed_push_loses_nothing(tmp_path: Path) -> None:
     """Healthy: the folder arrives as it is. HTTP 500, then a hung Hub (each push bounded to
     3 s): shares are answered at once and stay on disk; once the Hub is back, they all arrive."""
     folder = tmp_path / "fb"
     with HubServer() as hub:
-        app = App(
-            tmp_path,
-            OBS_MODEL=str(BUNDLED),
-            OBS_FEEDBACK_DIR=str(folder),
-            OBS_FEEDBACK_REPO=REPO,
-            OBS_FEEDBACK_EVERY_MIN=str(EVERY_MIN),
-            OBS_HUB_PUSH_TIMEOUT="3",
-            **hub_env(hub.url, tmp_path / "home"),
-        )
+        app = feedback_app(tmp_path, folder, hub.url, OBS_HUB_PUSH_TIMEOUT="3")
         try:
             app.wait_ready(120)
             client = Client(app.url, verbose=False)
@@ -234,14 +239,7 @@ def test_shared_drawings_reach_the_hub_and_a_failed_push_loses_nothing(tmp_path:
 
 def test_with_the_hub_down_drawings_wait_on_disk_and_arrive_once_it_is_up(tmp_path: Path) -> None:
     folder, port = tmp_path / "fb", free_port()
-    app = App(
-        tmp_path,
-        OBS_MODEL=str(BUNDLED),
-        OBS_FEEDBACK_DIR=str(folder),
-        OBS_FEEDBACK_REPO=REPO,
-        OBS_FEEDBACK_EVERY_MIN=str(EVERY_MIN),
-        **hub_env(f"http://127.0.0.1:{port}", tmp_path / "home"),
-    )
+    app = feedback_app(tmp_path, folder, f"http://127.0.0.1:{port}")
     try:
         app.wait_ready(120)
         client = Client(app.url, verbose=False)
