@@ -435,6 +435,11 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
                     sources=["upload", "clipboard"],
                     elem_id="inscription-upload",
                 )
+                gr.Examples(
+                    [[str(p)] for p in sorted((HERE / "examples" / "inscriptions").glob("*.png"))],
+                    inputs=inscription,
+                    label="Example: six held-out glyphs, re-drawn with a pen, in two columns",
+                )
                 gr.Markdown(WHAT_WORKS)
                 boxes = gr.Image(
                     label="Glyphs found, in reading order",

@@ -92,3 +92,23 @@ def test_inscription_tab_in_the_browser(app, browser, recognizer, page_file):
         results.wait_for(state="visible", timeout=10_000)  # and come back with the drawing
     finally:
         page.close()
+
+
+def test_the_inscription_example_is_read_when_clicked(app, browser, recognizer):
+    """The tab's example (six held-out glyphs in two columns): one click, six glyph rows, read as
+    the recogniser reads the file."""
+    example = ROOT / "examples" / "inscriptions" / "大月火田羊门.png"
+    expected = recognizer.read(example, top_k=5)
+    assert len(expected) == 6
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    try:
+        page.goto(app.url)
+        page.get_by_role("tab", name="Inscription").click()
+        page.get_by_role("tabpanel").locator(".gallery-item, button:has(img)").first.click()
+        rows = page.locator("#glyph-rows .glyph-row")
+        rows.nth(5).wait_for(timeout=30_000)
+        assert rows.count() == 6
+        line = re.sub(r"\s", "", page.locator("#reading-line").inner_text())
+        assert reading_line(expected) in line
+    finally:
+        page.close()

@@ -219,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="the .npz to write")
     p.add_argument("--per-char", type=int, default=12, help="forms stored per character")
     p.add_argument("--skip-sources", default="feedback", help="sources that are not attested forms")
-    p.add_argument("--examples", type=Path, help="also write pen-drawn test glyphs here as PNGs")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        help="also write pen-drawn test glyphs here as PNGs, and an inscription of them",
+    )
     p.set_defaults(fn=forms)
 
     p = sub.add_parser(

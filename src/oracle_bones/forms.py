@@ -34,6 +34,7 @@ from .glyph import INPUT_SIZE, GlyphError, square_glyph, to_tensor
 from .pen import PEN_WIDTH, pen_drawn
 from .sources import SOURCES
 from .sources.font import FontSource
+from .synthetic import compose, drawing, glyph_ink
 
 SIZE = 48
 PER_CHAR = 12
@@ -222,7 +223,8 @@ def pen_rendering(image, side: int = EXAMPLE_SIDE) -> Image.Image:
 def write_examples(
     dataset_dir: str | os.PathLike, out_dir: str | os.PathLike, chars=EXAMPLE_CHARS
 ) -> list[Path]:
-    """Pen-drawn renderings of the test glyphs of `chars`, as `out_dir/<char>.png`."""
+    """Pen-drawn renderings of the test glyphs of `chars`, as `out_dir/<char>.png`, and the same
+    glyphs as an inscription of two columns, `out_dir/inscriptions/<chars>.png`."""
     import datasets
 
     test = datasets.load_from_disk(str(dataset_dir))["test"]
@@ -237,4 +239,8 @@ def write_examples(
         path = out_dir / f"{char}.png"
         pen_rendering(test[index[char]]["image"]).save(path, optimize=True)
         written.append(path)
-    return written
+    ink, labels = compose([glyph_ink(p) for p in written], np.random.default_rng(1), lines=2)
+    page = out_dir / "inscriptions" / f"{''.join(chars)}.png"
+    page.parent.mkdir(exist_ok=True)
+    page.write_bytes(drawing(ink, labels).data)
+    return [*written, page]
