@@ -285,12 +285,14 @@ def share(tab: str, drawing, picture, picked, typed, request: gr.Request) -> str
     return f"✅ Thank you: your drawing of {label} is saved (`{result['saved'][:8]}`).{new}"
 
 
-def candidates(predictions) -> gr.Radio:
-    """The top 10 as choices for "the right character"."""
+def candidates(predictions, picked: str | None) -> gr.Radio:
+    """The top 10 as choices for "the right character". A pick still among them stays: the
+    answer to a stroke drawn a moment before may arrive after the user picked."""
     if not isinstance(predictions, dict):
         return gr.Radio(choices=[], value=None)
     ranked = sorted(predictions, key=predictions.get, reverse=True)
-    return gr.Radio(choices=[(label, label.split(" ", 1)[0]) for label in ranked], value=None)
+    choices = [(label, label.split(" ", 1)[0]) for label in ranked]
+    return gr.Radio(choices=choices, value=picked if picked in dict(choices).values() else None)
 
 
 SHARING_TERMS = (
@@ -516,7 +518,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     predictions.select(open_forms, None, [input_tabs, query, found], api_visibility="private").then(
         None, js="() => document.querySelector('#input-tabs').scrollIntoView({block: 'nearest'})"
     )
-    predictions.change(candidates, predictions, pick, api_visibility="private")
+    predictions.change(candidates, [predictions, pick], pick, api_visibility="private")
     draw_tab.select(lambda: "draw", None, tab, api_visibility="private")
     upload_tab.select(lambda: "upload", None, tab, api_visibility="private")
     # An inscription's answers are in its own tab: the single glyph's results would mislead there.
