@@ -5,25 +5,20 @@ clean input's tensor shows up (the bundled model is trained on exactly these ten
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from conftest import DATA
 from PIL import Image, ImageDraw, ImageFont
 
 from oracle_bones.glyph import grey_array, resize
-from oracle_bones.sources.font import render_glyph
+from oracle_bones.sources import SOURCES
+from oracle_bones.sources.font import FontSource, read_table, render_glyph
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-FONTS = {
-    "zjnu-chennianfu": "ZJNUJGW-Regular.ttf",
-    "zihuisong": "ZihuiSongJGW-Regular.ttf",
-    "fzjgw": "FZJGW-Regular.ttf",
-}
+FONTS = {s.name: s.font_file for s in SOURCES.values() if isinstance(s, FontSource)}
 
 
 def frozen_square_glyph(image: Any) -> np.ndarray:
@@ -73,9 +68,7 @@ def sample(per_source: int, seed: int = 0) -> Iterator[tuple[str, Any]]:
         if not (DATA / name / font_file).exists():
             continue
         font = ImageFont.truetype(str(DATA / name / font_file), 128)
-        with (DATA / name / "glyphs.csv").open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-        for row in pick(rows):
+        for row in pick(read_table(DATA / name / "glyphs.csv")):
             png = render_glyph(font, chr(int(row["codepoint"][2:], 16)), 128)
             yield f"{name}/{row['codepoint']}", png
     isobs = sorted((DATA / "isobs" / "data_oct").glob("*/*/*.jpg"))
