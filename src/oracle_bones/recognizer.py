@@ -59,14 +59,20 @@ class Recognizer:
 
     def read(self, image: Any, top_k: int = 5) -> list[tuple[Box, list[Prediction]]]:
         """The glyphs of a picture of several, in reading order: (box, top `top_k`) each, the
-        box in the picture's pixels (raises EmptyDrawing/InvalidImage)."""
-        found = find_glyphs(image, self.confidence)
-        ranked = self.predict_batch([f.crop for f in found], top_k)
-        return [(f.box, r) for f, r in zip(found, ranked, strict=True)]
+        box in the picture's pixels (raises EmptyDrawing/InvalidImage).
 
-    def confidence(self, images: Sequence[Any]) -> list[float]:
-        """The top probability for each glyph: how sure the model is that it is one glyph."""
-        return [r[0].score for r in self.predict_batch(images, top_k=1)]
+        Every candidate glyph is ranked once, while the strokes are grouped: how sure the model
+        is of it (its top probability) weighs the grouping, and the chosen ones keep their top
+        `top_k`. Crops are told apart by identity: the grouping keeps them all alive meanwhile.
+        """
+        ranked: dict[int, list[Prediction]] = {}
+
+        def confidence(crops: Sequence[Any]) -> list[float]:
+            answers = self.predict_batch(crops, top_k)
+            ranked.update((id(c), a) for c, a in zip(crops, answers, strict=True))
+            return [a[0].score for a in answers]
+
+        return [(f.box, ranked[id(f.crop)]) for f in find_glyphs(image, confidence)]
 
     @torch.inference_mode()
     def log_probs(self, glyphs: torch.Tensor) -> torch.Tensor:
