@@ -175,6 +175,27 @@ def test_evaluate_writes_metrics(trained, seed_dataset, tmp_path):
         assert 0.0 <= m[split]["top1"] <= m[split]["top5"] <= m[split]["top10"] <= 1.0
 
 
+def test_epochs_are_judged_and_logged_on_validation_alone(seed_dataset, tmp_path):
+    """No held-out figure but the choosing split's is seen while epochs are chosen; the chosen
+    epoch is then measured on every held-out split, for the card."""
+    import datasets
+
+    dd = datasets.load_from_disk(str(seed_dataset))
+    dd["validation"] = dd["train"].select(range(0, len(dd["train"]), 4))
+    dataset = tmp_path / "with_validation"
+    dd.save_to_disk(str(dataset))
+    r = run_cli(*train_args(dataset, tmp_path / "w", epochs=2))
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = epochs_of(r.stdout)
+    assert len(rows) == 2
+    for row in rows:
+        assert "validation_top1" in row and "validation_pen_top1" in row
+        assert not [k for k in row if k.startswith("test")], row
+    best = json.loads(r.stdout.strip().splitlines()[-1])
+    assert best["chosen_on"] == "validation"
+    assert {"validation", "test", "test_pen"} <= set(best)
+
+
 def test_seed_images_are_repeated_in_each_epoch():
     from oracle_bones.training import _epoch_index
 

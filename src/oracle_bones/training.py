@@ -100,7 +100,9 @@ def train(cfg: TrainConfig) -> dict:
         if not acc.is_main_process:  # the main process evaluates, reports and saves
             acc.wait_for_everyone()
             continue
-        metrics = evaluate(acc.unwrap_model(net), {s: _on(t, acc.device) for s, t in held.items()})
+        # Each epoch is judged, and logged, on the choosing split alone: no other held-out
+        # figure is seen before the epoch is chosen.
+        metrics = evaluate(acc.unwrap_model(net), {choose: _on(held[choose], acc.device)})
         score = (metrics[choose]["top1"] + metrics[f"{choose}_pen"]["top1"]) / 2
         row = {
             "epoch": epoch + 1,
@@ -119,7 +121,9 @@ def train(cfg: TrainConfig) -> dict:
         if writer:
             for k, v in row.items():
                 writer.add_scalar(k, v, epoch + 1)
-        if score > best["score"]:
+        if score > best["score"]:  # every held-out split, for the card, once chosen
+            splits = {s: _on(t, acc.device) for s, t in held.items()}
+            metrics = evaluate(acc.unwrap_model(net), splits)
             best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
             _save_model(cfg, acc.unwrap_model(net), names, best, history)
         _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
