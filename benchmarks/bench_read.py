@@ -9,7 +9,8 @@ Tune the reader's constants on `--split validation` (IsOBS hand copies) and repo
 Inscriptions: 2 to 8 glyphs in 1 to 3 columns (one in seven a row), varied sizes and spacing,
 a quarter of neighbours nearly touching (synthetic.inscription), as line drawings and as phone
 photos (synthetic.photograph). Prints detection precision / recall (IoU >= 0.5), the share of
-pictures read entirely right (every glyph found, nothing extra, in reading order), end-to-end
+pictures read entirely right (every glyph found, nothing extra, in reading order), the share
+whose glyphs found are in reading order (grouping errors aside: the ordering alone), end-to-end
 top-1 / top-5 (a glyph not found counts as wrong) beside single-glyph top-1 / top-5 on the
 same glyphs' own images, and time per picture. Single glyphs: each test glyph as its seed
 image and photographed (small, anywhere in a tinted, unevenly lit, sometimes ruled frame).
@@ -67,7 +68,7 @@ def match(found: list, truth: list) -> dict[int, int]:
 
 def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo: bool) -> dict:
     rng = np.random.default_rng(seed)
-    tp = fp = fn = right = 0
+    tp = fp = fn = right = sequence = 0
     top1 = top5 = alone1 = alone5 = 0
     times, times8, by_layout = [], [], {}
     for _ in range(n):
@@ -82,6 +83,8 @@ def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo
         tp, fn, fp = tp + len(pairs), fn + len(chosen) - len(pairs), fp + len(found) - len(pairs)
         ok = len(found) == len(chosen) == len(pairs) and all(pairs[i] == i for i in pairs)
         right += ok
+        matched = [pairs[i] for i in sorted(pairs)]
+        sequence += matched == sorted(matched)  # what was found is in reading order
         by_layout.setdefault(picture.layout, []).append(ok)
         for k, i in enumerate(chosen):
             char = glyphs[i][0]
@@ -99,6 +102,7 @@ def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo
         "recall": recall,
         "f1": 2 * precision * recall / max(precision + recall, 1e-9),
         "order": right / n,
+        "sequence": sequence / n,
         "order_by_layout": {k: (float(np.mean(v)), len(v)) for k, v in by_layout.items()},
         "top1": top1 / count,
         "top5": top5 / count,
@@ -165,7 +169,7 @@ def main() -> None:
             f"{r['ms_mean']:6.0f}  {eight}"
         )
         layouts = ", ".join(f"{k} {v[0]:.3f} of {v[1]}" for k, v in r["order_by_layout"].items())
-        print(f"{'':<15} order by layout: {layouts}")
+        print(f"{'':<15} order by layout: {layouts}; found glyphs in order {r['sequence']:.3f}")
     summary = {"single": {"clean_top1": clean1, "clean_top5": clean5, "photo_top1": photo1,
                           "photo_top5": photo5}, "inscriptions": rows}  # fmt: skip
     print(json.dumps(summary, indent=1, default=float))
