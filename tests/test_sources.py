@@ -8,6 +8,7 @@ import dataclasses
 import http.server
 import io
 import json
+import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -81,10 +82,18 @@ def test_fzjgw_renders_when_named() -> None:
 # --- downloads from upstream archives, over real HTTP ----------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def no_archive_kept() -> None:
+    """Each test downloads afresh: a port of an earlier test's server may be reused."""
+    base.upstream_archive.cache_clear()
+
+
 class Archive(http.server.BaseHTTPRequestHandler):
     body = b""
+    requests: list[str]  # paths asked for, per server
 
     def do_GET(self) -> None:
+        self.requests.append(self.path)
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
@@ -96,17 +105,18 @@ class Archive(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve(monkeypatch, tmp_path) -> Iterator:
-    """serve(zip bytes) -> the URL of a real HTTP server answering with them; empty cache."""
+    """serve(zip bytes) -> the URL of a real HTTP server answering with them; empty caches."""
     monkeypatch.setattr(base, "CACHE_DIR", tmp_path / "cache")
     servers = []
 
     def start(body: bytes) -> str:
-        handler = type("Handler", (Archive,), {"body": body})
+        handler = type("Handler", (Archive,), {"body": body, "requests": []})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}/main.zip"
 
+    start.servers = servers  # each with its handler's `requests`
     yield start
     for s in servers:
         s.shutdown()
@@ -238,6 +248,22 @@ def test_zjnu_downloads_its_font_beside_a_local_glyphs_csv(serve, tmp_path) -> N
     downloaded = list(source.records(tmp_path / "data"))
     assert len(downloaded) == 20
     assert downloaded == list(SOURCES["zjnu-chennianfu"].records(DATA))[:20]
+
+
+@needs_data
+def test_fonts_from_one_archive_download_it_once(serve, tmp_path) -> None:
+    """zjnu and fzjgw come from one repository: one build fetches its archive once."""
+    local = tmp_path / "data" / "zjnu-chennianfu"
+    local.mkdir(parents=True)
+    shutil.copy(DATA / "zjnu-chennianfu" / "glyphs.csv", local / "glyphs.csv")
+    body = upstream_fonts(
+        "FZJGW-Regular.ttf", "ZJNUJGW-Regular.ttf", workbook=FOUNDER_WORKBOOK.read_bytes()
+    )
+    url = serve(body)
+    fonts = [dataclasses.replace(SOURCES[n], archive_url=url) for n in ("zjnu-chennianfu", "fzjgw")]
+    first = [next(iter(f.records(tmp_path / "data"))) for f in fonts]
+    assert first == [next(iter(SOURCES[n].records(DATA))) for n in ("zjnu-chennianfu", "fzjgw")]
+    assert serve.servers[-1].RequestHandlerClass.requests == ["/main.zip"]
 
 
 def test_fonts_without_a_derivable_table_say_what_to_provide(monkeypatch, tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -58,9 +59,9 @@ def local_or_download(
     cached = CACHE_DIR / "sources" / name
     if (cached / marker).exists():
         return cached
-    print(f"No local copy at {root}; downloading {url}")
+    print(f"No local copy at {root}; its upstream archive is {url}")
     try:
-        data = download(url)
+        data = upstream_archive(url)
     except OSError as e:
         raise SourceUnavailable(
             f"{name}: no local copy at {root} and the download from {url} failed ({e}). "
@@ -83,6 +84,14 @@ def local_or_download(
     shutil.rmtree(cached, ignore_errors=True)
     tmp.rename(cached)
     return cached
+
+
+@functools.lru_cache(maxsize=1)
+def upstream_archive(url: str) -> bytes:
+    """The archive at `url`, kept for the next source of this run that comes from it: the three
+    font sources share one repository's archive, fetched once a build (failures are not kept)."""
+    print(f"Downloading {url}")
+    return download(url)
 
 
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
