@@ -59,7 +59,7 @@ def local_or_download(
     cached = CACHE_DIR / "sources" / name
     if (cached / marker).exists():
         return cached
-    print(f"No local copy at {root}; its upstream archive is {url}")
+    print(f"No local copy at {root}")
     try:
         data = upstream_archive(url)
     except OSError as e:
