@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from clean_inputs import DATA, frozen_square_glyph, frozen_to_tensor, sample
 
-from oracle_bones.glyph import EmptyDrawing, square_glyph, to_tensor
+from oracle_bones.glyph import WORK_SIDE, EmptyDrawing, square_glyph, to_tensor
 from oracle_bones.synthetic import glyph_ink, photograph
 
 SEED_FILES = ["3653610.jpg", "3655161.jpg", "3655689.jpg"]
@@ -83,3 +83,46 @@ def test_photo_of_light_ink_on_a_dark_ground(tmp_path) -> None:
     picture = photograph(glyph_ink(path), np.random.default_rng(3), tilt=0)
     ImageOps.invert(picture.image().convert("RGB")).save(tmp_path / "chalk.jpg")
     assert iou(to_tensor(tmp_path / "chalk.jpg")[0].numpy() > 0.5, clean) > 0.5
+
+
+@pytest.mark.parametrize("file", SEED_FILES)
+def test_small_glyph_in_a_big_photo_is_read_from_its_own_pixels(tmp_path, file: str) -> None:
+    """A glyph 6% of a 1920 x 1440 photo is 25 pixels across in the 512-pixel working copy:
+    it is read again from the photo's own pixels round it, and its tensor matches the clean
+    drawing's far better than the working copy's does."""
+    path = DATA / "jiaguwen" / "i" / file
+    if not path.exists():
+        pytest.skip(f"no seed image {path}")
+    clean = to_tensor(path)[0].numpy() > 0.5
+    detailed, working = [], []
+    for seed in range(3):
+        picture = photograph(
+            glyph_ink(path), np.random.default_rng(seed), share=(0.06, 0.06), frame=(1920, 1440),
+            tilt=0,
+        )  # fmt: skip
+        (tmp_path / "photo.jpg").write_bytes(picture.data)
+        detailed.append(iou(to_tensor(tmp_path / "photo.jpg")[0].numpy() > 0.5, clean))
+        small = picture.image()
+        small.thumbnail((WORK_SIDE, WORK_SIDE))
+        working.append(iou(to_tensor(np.asarray(small))[0].numpy() > 0.5, clean))
+    assert min(detailed) > 0.6, detailed
+    assert np.mean(detailed) > np.mean(working) + 0.2, (detailed, working)
+
+
+@pytest.mark.parametrize("shape", ["dot", "short-line"])
+def test_little_ink_photographed_is_a_glyph(tmp_path, shape: str) -> None:
+    """A dot (1.5% of a phone photo's height across) or a short stroke (4% long), on ruled or
+    shaded paper: a glyph, not an empty page (with under 50 pixels of ink, the ink's level came
+    from shadow edges and rules, and the dot was taken for paper)."""
+    ink = np.zeros((8, 8 if shape == "dot" else 60), np.float32)
+    ink[2:6, 2:-2] = 1.0
+    for seed in range(12):
+        photo = tmp_path / f"{shape}-{seed}.jpg"
+        frame = (1920, 1440) if seed % 2 else (960, 720)
+        share = (0.03, 0.03) if shape == "dot" else (0.04, 0.04)
+        picture = photograph(ink, np.random.default_rng(seed), share=share, frame=frame)
+        photo.write_bytes(picture.data)
+        tensor = to_tensor(photo)[0].numpy()
+        centre = tensor[30:34, 30:34] if shape == "dot" else tensor[28:36, 28:36]
+        assert float(centre.min() if shape == "dot" else centre.max()) > 0.5, seed  # centred
+        assert float(tensor[:2].max()) < 0.5 and float(tensor[-2:].max()) < 0.5, seed

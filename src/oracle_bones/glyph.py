@@ -6,6 +6,7 @@ picture: grey, ink high, cropped to the ink, centred in a square with a margin, 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 from .photo import photo_ink
 
@@ -23,6 +25,8 @@ MARGIN = 0.08  # of the glyph's longer side, on each side
 MAX_PIXELS = 50_000_000  # a 6,000 x 6,000 photo passes; a 40,000 x 40,000 bomb does not
 MAX_BYTES = 50 * 1024 * 1024
 WORK_SIDE = 512  # big pictures are reduced to this before any per-pixel work
+DETAIL_SIDE = 4096  # a small glyph in a big picture is read again from up to this many pixels
+SMALL_GLYPH = 0.25  # of the working picture's longer side: a glyph under this is read again
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1 grey scale)
 DARK_PERCENTILE = 0.5  # the ink's darkness: robust to specks when ink covers >= 0.5% of the page
 MIN_INK_PIXELS = 4  # with less ink than that (a short stroke, a dot), the 4th darkest pixel
@@ -63,17 +67,88 @@ def square_glyph(image: Any) -> np.ndarray:
 
     Kept at working resolution (at most WORK_SIDE) so pen re-drawing can use the detail.
     """
-    ink = ink_map(image)
-    ys, xs = np.nonzero(ink > INK_LEVEL)
-    if len(ys) == 0:
+    try:
+        ink = ink_map(image)
+    except EmptyDrawing:
+        ink = _read_closer(image)
+        if ink is None:
+            raise
+    box = _ink_box(ink)
+    if box is None:
         raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
-    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = _in_detail(image, ink, box)
     h, w = ink.shape
     side = max(h, w) + 2 * max(1, round(MARGIN * max(h, w)))
     out = np.zeros((side, side), np.float32)
     top, left = (side - h) // 2, (side - w) // 2
     out[top : top + h, left : left + w] = ink
     return out
+
+
+def _ink_box(ink: np.ndarray) -> tuple[slice, slice] | None:
+    """Rows and columns of the ink's bounding box; None when there is none."""
+    ys, xs = np.nonzero(ink > INK_LEVEL)
+    if len(ys) == 0:
+        return None
+    return slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+
+
+def _read_closer(image: Any) -> np.ndarray | None:
+    """Ink of a big picture read at twice the working size, where the working copy showed none:
+    a glyph small in a phone photo may be a few faint pixels there. None: no more to see."""
+    if isinstance(image, dict):
+        return None
+    try:
+        grey = grey_array(_rewound(image), 2 * WORK_SIDE)
+        return ink_map(grey, 2 * WORK_SIDE) if max(grey.shape) > WORK_SIDE else None
+    except GlyphError:
+        return None
+
+
+def _in_detail(image: Any, ink: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """The glyph's ink cropped to its box; a glyph small in a big picture (a phone photo of a
+    page) is read again from the picture's own pixels around it, not from the working copy, in
+    which it may be a few pixels across."""
+    ys, xs = box
+    longer = max(ys.stop - ys.start, xs.stop - xs.start)
+    if isinstance(image, dict) or longer > SMALL_GLYPH * max(ink.shape):
+        return ink[box]
+    try:
+        grey = grey_array(_rewound(image), DETAIL_SIDE)
+    except GlyphError:
+        return ink[box]
+    scale = max(grey.shape) / max(ink.shape)
+    if scale < 1.5:  # the working copy already has the picture's detail
+        return ink[box]
+    # The paper round the glyph, against which its ink is read: the glyph's size on each side,
+    # and at least a working picture's worth of the photo's pixels in all.
+    pad = max(longer, (WORK_SIDE / scale - longer) / 2)
+
+    def span(s: slice, n: int) -> slice:
+        return slice(max(0, round((s.start - pad) * scale)), min(n, round((s.stop + pad) * scale)))
+
+    try:
+        detail = ink_map(grey[span(ys, grey.shape[0]), span(xs, grey.shape[1])])
+    except EmptyDrawing:  # the paper round it read differently: keep the first reading
+        return ink[box]
+    near = _ink_box(detail)
+    if near is None or _hollowness(detail[near]) > _hollowness(ink[box]) + 0.1:
+        return ink[box]  # a blob wider than the paper's estimate reaches reads hollow: keep
+    return detail[near]
+
+
+def _hollowness(ink: np.ndarray) -> float:
+    """The share of the ink's filled outline that is enclosed paper (the inside of 口)."""
+    mask = ink > INK_LEVEL
+    return 1.0 - float(mask.sum()) / max(float(ndimage.binary_fill_holes(mask).sum()), 1.0)
+
+
+def _rewound(image: Any) -> Any:
+    """`image`, a file object read again from its start (it is decoded more than once)."""
+    if hasattr(image, "read") and hasattr(image, "seek"):
+        with contextlib.suppress(OSError):  # not seekable: read empty, then refused
+            image.seek(0)
+    return image
 
 
 def resize(ink: np.ndarray, size: int) -> np.ndarray:

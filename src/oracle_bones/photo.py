@@ -53,14 +53,28 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     candidates = _ink_candidates(darkness)
     if candidates.sum() < MIN_INK_PIXELS:
         return None
-    top = float(np.sort(darkness[candidates])[-min(50, int(candidates.sum()))])
-    full = float(np.median(darkness[candidates & (darkness > 0.5 * top)]))
+    full = float(
+        np.median(darkness[candidates & (darkness > 0.5 * _ink_top(darkness, candidates))])
+    )
     if full < MIN_DARKNESS:
         return None
     floor = INK_FLOOR * full
     ink = ((darkness - floor) / (full - floor)).clip(0.0, 1.0)
-    ink[~_without_specks(ink > 0, 0.5 * width**2)] = 0.0
+    keep = _without_specks(ink > 0, 0.5 * width**2)
+    if not keep.any():  # all of it small (a dot, a short stroke): the parts at full ink stay
+        keep = _reaching(ink > 0, ink >= 1.0)
+    ink[~keep] = 0.0
     return ink.astype(np.float32) if ink.any() else None
+
+
+def _ink_top(darkness: np.ndarray, candidates: np.ndarray) -> float:
+    """How dark the darkest ink is: the 50th darkest candidate, robust to specks; but where the
+    few darkest (MIN_INK_PIXELS) are over twice as dark as that, they are the ink (a dot or a
+    short line: too little ink to fill 50 pixels, among shadow edges or ruled lines)."""
+    ranked = np.sort(darkness[candidates])
+    robust = float(ranked[-min(50, ranked.size)])
+    few = float(ranked[-min(MIN_INK_PIXELS, ranked.size)])
+    return few if few > 2 * robust else robust
 
 
 def _with_hollows_filled(mask: np.ndarray, grey: np.ndarray) -> np.ndarray:
@@ -81,6 +95,12 @@ def _without_specks(mask: np.ndarray, min_area: float) -> np.ndarray:
         return mask
     area = ndimage.sum_labels(mask, labels, np.arange(1, n + 1))
     return np.concatenate([[False], area >= min_area])[labels]
+
+
+def _reaching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The connected parts of `mask` that hold a pixel of `seeds`."""
+    labels, _ = ndimage.label(mask)
+    return np.isin(labels, np.unique(labels[seeds & mask])) & mask
 
 
 def _light_ink(grey: np.ndarray, pixels: int = 30) -> bool:
