@@ -13,7 +13,9 @@ pictures read entirely right (every glyph found, nothing extra, in reading order
 whose glyphs found are in reading order (grouping errors aside: the ordering alone), end-to-end
 top-1 / top-5 (a glyph not found counts as wrong) beside single-glyph top-1 / top-5 on the
 same glyphs' own images, and time per picture. Single glyphs: each test glyph as its seed
-image and photographed (small, anywhere in a tinted, unevenly lit, sometimes ruled frame).
+image and photographed (small, anywhere in a tinted, unevenly lit, sometimes ruled frame), and
+photographed smaller still (3-8% of a 1920 x 1440 photo's height, 11-29 pixels across in the
+512-pixel working copy, which `glyph` reads again from the photo's own pixels).
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from oracle_bones.dataset import split_seed
+from oracle_bones.glyph import EmptyDrawing
 from oracle_bones.inscription import box_iou
 from oracle_bones.recognizer import Recognizer
 from oracle_bones.sources import SOURCES
 from oracle_bones.synthetic import glyph_ink, inscription, photograph
+
+SMALL = (0.03, 0.08)  # a glyph's share of a photo's shorter side, for "small in the frame"
 
 
 def test_glyphs(data_dir: Path) -> list[tuple[str, bytes]]:
@@ -114,6 +119,27 @@ def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo
     }
 
 
+def accuracy(ranked: list[list[str]], chars: list[str]) -> tuple[float, float]:
+    """Top-1 and top-5 of ranked labels (an empty list: read as empty, wrong)."""
+    top1 = np.mean([r[:1] == [c] for r, c in zip(ranked, chars, strict=True)])
+    top5 = np.mean([c in r for r, c in zip(ranked, chars, strict=True)])
+    return float(top1), float(top5)
+
+
+def photographed(rec: Recognizer, glyphs, rng, options: dict) -> tuple[float, float, int]:
+    """Top-1, top-5 and pictures read as empty, each glyph photographed (`synthetic.photograph`
+    with `options`), one at a time as an upload is."""
+    ranked, empty = [], 0
+    for _, image in glyphs:
+        try:
+            photo = photograph(glyph_ink(image), rng, **options).data
+            ranked.append([p.label for p in rec.predict(photo, 5)])
+        except EmptyDrawing:
+            ranked.append([])
+            empty += 1
+    return *accuracy(ranked, [c for c, _ in glyphs]), empty
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -133,14 +159,11 @@ def main() -> None:
     )
     single = [[p.label for p in ranked] for ranked in rec.predict_batch([g for _, g in glyphs], 5)]
 
-    rng = np.random.default_rng(args.seed)
-    photos = [photograph(glyph_ink(image), rng).data for _, image in glyphs]
-    photo_top = [[p.label for p in ranked] for ranked in rec.predict_batch(photos, 5)]
     chars = [c for c, _ in glyphs]
-    clean1 = np.mean([s[0] == c for s, c in zip(single, chars, strict=True)])
-    clean5 = np.mean([c in s for s, c in zip(single, chars, strict=True)])
-    photo1 = np.mean([s[0] == c for s, c in zip(photo_top, chars, strict=True)])
-    photo5 = np.mean([c in s for s, c in zip(photo_top, chars, strict=True)])
+    clean1, clean5 = accuracy(single, chars)
+    rng = np.random.default_rng(args.seed)
+    photo1, photo5, _ = photographed(rec, glyphs, rng, {})
+    small1, small5, empty = photographed(rec, glyphs, rng, {"share": SMALL, "frame": (1920, 1440)})
 
     rows = {
         kind: bench_inscriptions(rec, glyphs, single, args.pictures, args.seed + k, photo)
@@ -151,7 +174,8 @@ def main() -> None:
         f"seed={args.seed}"
     )
     print(f"single glyphs: clean top-1 {clean1:.1%} top-5 {clean5:.1%} | "
-          f"photographed top-1 {photo1:.1%} top-5 {photo5:.1%}")  # fmt: skip
+          f"photographed top-1 {photo1:.1%} top-5 {photo5:.1%} | small in a 1920 x 1440 "
+          f"photo top-1 {small1:.1%} top-5 {small5:.1%}, {empty} read as empty")  # fmt: skip
     print(
         "inscriptions    pictures glyphs  prec   recall F1     order  e2e@1  e2e@5  "
         "alone@1 alone@5  ms/pic  ms/8-glyph (max)"
@@ -171,7 +195,9 @@ def main() -> None:
         layouts = ", ".join(f"{k} {v[0]:.3f} of {v[1]}" for k, v in r["order_by_layout"].items())
         print(f"{'':<15} order by layout: {layouts}; found glyphs in order {r['sequence']:.3f}")
     summary = {"single": {"clean_top1": clean1, "clean_top5": clean5, "photo_top1": photo1,
-                          "photo_top5": photo5}, "inscriptions": rows}  # fmt: skip
+                          "photo_top5": photo5, "small_photo_top1": small1,
+                          "small_photo_top5": small5, "small_photo_empty": empty},
+               "inscriptions": rows}  # fmt: skip
     print(json.dumps(summary, indent=1, default=float))
 
 
