@@ -106,6 +106,30 @@ def test_drawing_in_the_browser(app, browser, recognizer):
         page.close()
 
 
+@pytest.mark.parametrize(
+    ("strokes", "expected"),
+    [([[(150, 200), (250, 200)]], "一"), ([[(24, 376), (27, 377)]], None)],
+    ids=["short-line", "dot-in-a-corner"],
+)
+def test_little_ink_in_the_browser_is_a_glyph(app, browser, strokes, expected):
+    """A short stroke (一 a quarter of the 400-pixel canvas wide) or a dot in a corner, drawn on
+    the real Sketchpad: ten candidates, not "No ink found" (ink under 0.5% of the canvas was
+    once taken for paper)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto(app.url)
+        draw(page, strokes, canvas_scale(page))
+        rows = page.locator('#predictions [data-testid$="-confidence-set"]')
+        rows.nth(9).wait_for(timeout=30_000)
+        assert rows.count() == 10
+        assert "No ink" not in page.locator("#predictions").inner_text()
+        if expected:
+            labels = page.locator("#predictions dt").all_inner_texts()
+            assert expected in [t.split(" ", 1)[0] for t in labels[:3]], labels
+    finally:
+        page.close()
+
+
 def test_unreachable_hub_falls_back_to_the_bundled_model(model_dir, browser, tmp_path):
     """(d) OBS_MODEL names a Hub repo and the Hub is down: the bundled model answers, and the
     page says so in one quiet line."""
