@@ -113,8 +113,11 @@ def _in_detail(image: Any, ink: np.ndarray, box: tuple[slice, slice]) -> np.ndar
     longer = max(ys.stop - ys.start, xs.stop - xs.start)
     if isinstance(image, dict) or longer > SMALL_GLYPH * max(ink.shape):
         return ink[box]
+    # Decoded only as finely as needed for the glyph and its size of paper on each side to fill
+    # a working picture (reduced by area, so thin strokes survive), DETAIL_SIDE at most.
+    wanted = round(max(ink.shape) * WORK_SIDE / (3 * longer))
     try:
-        grey = grey_array(_rewound(image), DETAIL_SIDE)
+        grey = grey_array(_rewound(image), min(DETAIL_SIDE, wanted))
     except GlyphError:
         return ink[box]
     scale = max(grey.shape) / max(ink.shape)
