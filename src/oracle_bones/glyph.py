@@ -170,11 +170,11 @@ def ink_map(image: Any, side: int = WORK_SIDE) -> np.ndarray:
     such as a photo, against the paper's light around each pixel (`photo.photo_ink`).
     """
     grey = grey_array(image, side)
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    border = _border(grey)
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing
         grey, paper, border = 1.0 - grey, 1.0 - paper, 1.0 - border
-    if np.percentile(border, 25) < WHITE_PAPER:  # tinted, shaded or grainy paper: a photo
+    if not is_drawing(grey):  # tinted, shaded or grainy paper: a photo
         ink = photo_ink(grey)
         if ink is None:
             raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
@@ -186,6 +186,19 @@ def ink_map(image: Any, side: int = WORK_SIDE) -> np.ndarray:
     if paper - darkest < MIN_CONTRAST:
         raise EmptyDrawing("No ink found: draw a glyph or upload a picture of one.")
     return ((paper - grey) / (paper - darkest)).clip(0.0, 1.0).astype(np.float32)
+
+
+def is_drawing(grey: np.ndarray) -> bool:
+    """A clean drawing, read against one paper level: three quarters of its edge at least
+    WHITE_PAPER white (or as black, for light ink on a dark ground). Anything else is a photo."""
+    border = _border(grey)
+    if np.median(border) < 0.5:
+        border = 1.0 - border
+    return bool(np.percentile(border, 25) >= WHITE_PAPER)
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
 
 
 def grey_array(image: Any, side: int = WORK_SIDE) -> np.ndarray:

@@ -11,7 +11,8 @@ callable handed in, so this module knows nothing of the model), by how its size 
 the page's glyphs, and by the blank space inside it. Neighbouring strips (the two halves of 八)
 may be joined into one line the same way. A first reading tells the page's glyph size, their
 length along the lines, and how sure the model is on this hand; a second reading uses them.
-Columns of a single glyph each, side by side, are a row, read left to right.
+Columns of a single glyph each, side by side, are a row, read left to right. In a photo,
+each glyph found is read once more from the photo round it, against its own darkness.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, open_image
+from .glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, is_drawing, open_image
 from .photo import stroke_width
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the picture's pixels, x1 and y1 exclusive
@@ -45,6 +46,7 @@ SIDE_BY_SIDE = 0.3  # strokes overlapping along the line by this share of the sh
 HORIZONTAL = 1.8  # rows must be this many times longer than high to be read as rows
 STACKED = 1.6  # a column this many row heights tall holds glyphs stacked: read as columns
 PAD = 2  # pixels of paper round each crop
+CONTEXT = 0.5  # of a photographed glyph's size: paper round it, against which it is read again
 SIDE = 1024  # pictures are read at up to this size: a page of glyphs needs more than one glyph
 
 
@@ -72,7 +74,8 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
         image if isinstance(image, (dict, np.ndarray, Image.Image)) else open_image(image, SIDE)
     )
     width, height = _size(picture)
-    ink = ink_map(picture, SIDE)
+    grey = grey_array(picture, SIDE)
+    ink = ink_map(grey, SIDE)
     mask = ink > INK_LEVEL
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if not n:
@@ -113,7 +116,55 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
             min(height, math.ceil(y1 * sy)),
         )
         found.append(Found(box, page.crops[seg]))
+    if not is_drawing(grey):
+        found = _read_again(found, glyphs, grey, labels, pen, confidence)
     return found
+
+
+def _read_again(
+    found: list[Found],
+    glyphs: list[tuple[_Stroke, ...]],
+    grey: np.ndarray,
+    labels: np.ndarray,
+    pen: float,
+    confidence: Confidence,
+) -> list[Found]:
+    """A photo's glyphs, each read again from the photo round it as a single glyph is: its
+    ink judged against its own darkness, not the page's, so that a thin or faint stroke that
+    fell apart in the page's reading is whole again. The page's crop stays where that fails."""
+    again = [_reread(grey, labels, seg, pen) for seg in glyphs]
+    found = [f if a is None else Found(f.box, a) for f, a in zip(found, again, strict=True)]
+    new = [a for a in again if a is not None]
+    if new:
+        confidence(new)  # every crop returned has been handed to `confidence`
+    return found
+
+
+def _reread(
+    grey: np.ndarray, labels: np.ndarray, seg: tuple[_Stroke, ...], pen: float
+) -> np.ndarray | None:
+    """The glyph's ink read from the photo's own grey round it, other glyphs' strokes painted
+    over with paper; None when no ink is found there."""
+    x0, y0, x1, y1 = _extent(seg)
+    reach = max(1, round(pen / 2))
+    pad = max(2 * reach, round(CONTEXT * max(x1 - x0, y1 - y0)))
+    ys = slice(max(0, y0 - pad), y1 + pad)
+    xs = slice(max(0, x0 - pad), x1 + pad)
+    near = labels[ys, xs]
+    own = np.isin(near, [s.index for s in seg])
+    hidden = ndimage.binary_dilation((near > 0) & ~own, iterations=reach + 1)
+    hidden &= ~ndimage.binary_dilation(own, iterations=reach)
+    region = grey[ys, xs]
+    paper = float(np.median(region[(near == 0) & ~hidden]))
+    try:
+        ink = ink_map(np.where(hidden, paper, region), SIDE)
+    except EmptyDrawing:
+        return None
+    top, left = y0 - reach - ys.start, x0 - reach - xs.start
+    inner = ink[max(0, top) : y1 + reach - ys.start, max(0, left) : x1 + reach - xs.start]
+    if not (inner > INK_LEVEL).any():
+        return None
+    return np.pad(1.0 - inner, PAD, constant_values=1.0).astype(np.float32)
 
 
 class _Page:
