@@ -6,16 +6,17 @@
 
 Tune the reader's constants on `--split validation` (IsOBS hand copies) and report `test`.
 
-Inscriptions: 2 to 8 glyphs in 1 to 3 columns (one in seven a row), varied sizes and spacing,
-a quarter of neighbours nearly touching (synthetic.inscription), as line drawings and as phone
-photos (synthetic.photograph). Prints detection precision / recall (IoU >= 0.5), the share of
-pictures read entirely right (every glyph found, nothing extra, in reading order), the share
-whose glyphs found are in reading order (grouping errors aside: the ordering alone), end-to-end
-top-1 / top-5 (a glyph not found counts as wrong) beside single-glyph top-1 / top-5 on the
-same glyphs' own images, and time per picture. Single glyphs: each test glyph as its seed
-image and photographed (small, anywhere in a tinted, unevenly lit, sometimes ruled frame), and
-photographed smaller still (3-8% of a 1920 x 1440 photo's height, 11-29 pixels across in the
-512-pixel working copy, which `glyph` reads again from the photo's own pixels).
+Inscriptions: 2 to 8 glyphs in 1 to 3 columns (one in seven a row), varied sizes and spacing, a
+quarter of neighbours nearly touching (synthetic.inscription), as line drawings and as phone
+photos (synthetic.photograph, turned by up to 4 degrees, and by up to 12: "askew"). Prints
+detection precision / recall (IoU >= 0.5), the share of pictures read entirely right (every
+glyph found, nothing extra, in reading order), the share whose glyphs found are in reading
+order (grouping errors aside: the ordering alone), end-to-end top-1 / top-5 (a glyph not found
+counts as wrong) beside single-glyph top-1 / top-5 on the same glyphs' own images, and time per
+picture. Single glyphs: each test glyph as its seed image and photographed (small, anywhere in
+a tinted, unevenly lit, sometimes ruled frame), and photographed smaller still (3-8% of a 1920
+x 1440 photo's height, 11-29 pixels across in the 512-pixel working copy, which `glyph` reads
+again from the photo's own pixels).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from oracle_bones.sources import SOURCES
 from oracle_bones.synthetic import glyph_ink, inscription, photograph
 
 SMALL = (0.03, 0.08)  # a glyph's share of a photo's shorter side, for "small in the frame"
+ASKEW = 12.0  # degrees: the most a page is turned in the photos askew (4 in the others)
 
 
 def test_glyphs(data_dir: Path) -> list[tuple[str, bytes]]:
@@ -71,14 +73,16 @@ def match(found: list, truth: list) -> dict[int, int]:
     return out
 
 
-def bench_inscriptions(rec: Recognizer, glyphs, single, n: int, seed: int, photo: bool) -> dict:
+def bench_inscriptions(
+    rec: Recognizer, glyphs, single, n: int, seed: int, photo: bool, tilt: float = 4.0
+) -> dict:
     rng = np.random.default_rng(seed)
     tp = fp = fn = right = sequence = 0
     top1 = top5 = alone1 = alone5 = 0
     times, times8, by_layout = [], [], {}
     for _ in range(n):
         chosen = rng.choice(len(glyphs), int(rng.integers(2, 9)), replace=False)
-        picture = inscription([glyph_ink(glyphs[i][1]) for i in chosen], rng, photo)
+        picture = inscription([glyph_ink(glyphs[i][1]) for i in chosen], rng, photo, tilt)
         t = time.perf_counter()
         found = rec.read(picture.data, top_k=5)
         times.append(time.perf_counter() - t)
@@ -166,8 +170,10 @@ def main() -> None:
     small1, small5, empty = photographed(rec, glyphs, rng, {"share": SMALL, "frame": (1920, 1440)})
 
     rows = {
-        kind: bench_inscriptions(rec, glyphs, single, args.pictures, args.seed + k, photo)
-        for k, (kind, photo) in enumerate((("line drawings", False), ("photos", True)))
+        kind: bench_inscriptions(rec, glyphs, single, args.pictures, args.seed + k, photo, tilt)
+        for k, (kind, photo, tilt) in enumerate(
+            (("line drawings", False, 4.0), ("photos", True, 4.0), ("photos askew", True, ASKEW))
+        )
     }
     print(
         f"threads={args.threads}  model={rec.source}  {args.split} glyphs={len(glyphs)}  "

@@ -11,8 +11,9 @@ callable handed in, so this module knows nothing of the model), by how its size 
 the page's glyphs, and by the blank space inside it. Neighbouring strips (the two halves of 八)
 may be joined into one line the same way. A first reading tells the page's glyph size, their
 length along the lines, and how sure the model is on this hand; a second reading uses them.
-Columns of a single glyph each, side by side, are a row, read left to right. In a photo,
-each glyph found is read once more from the photo round it, against its own darkness.
+Columns of a single glyph each, side by side, are a row, read left to right. A photo taken
+askew is first turned upright (`upright`), and each glyph found in it is read once more from
+the photo round it, against its own darkness.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from scipy import ndimage
 
 from .glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, is_drawing, open_image
 from .photo import stroke_width
+from .upright import Turn, skew
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the picture's pixels, x1 and y1 exclusive
 Confidence = Callable[[Sequence[np.ndarray]], Sequence[float]]  # crops -> max probability each
@@ -76,6 +78,10 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     width, height = _size(picture)
     grey = grey_array(picture, SIDE)
     ink = ink_map(grey, SIDE)
+    photo, shape = not is_drawing(grey), ink.shape
+    turn = skew(ink) if photo else None  # read upright; boxes put back in the photo's pixels
+    if turn:
+        ink, grey = turn.apply(ink), turn.apply(grey, mode="nearest")
     mask = ink > INK_LEVEL
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if not n:
@@ -105,10 +111,10 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     glyphs = [g for line in lines for g in line]
     if vertical and _one_row(lines):  # columns of one glyph each, side by side: a row
         glyphs = glyphs[::-1]
-    sx, sy = width / ink.shape[1], height / ink.shape[0]
+    sx, sy = width / shape[1], height / shape[0]
     found = []
     for seg in glyphs:
-        x0, y0, x1, y1 = _extent(seg)
+        x0, y0, x1, y1 = _extent(seg) if turn is None else _source_extent(seg, labels, turn)
         box = (
             math.floor(x0 * sx),
             math.floor(y0 * sy),
@@ -116,9 +122,26 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
             min(height, math.ceil(y1 * sy)),
         )
         found.append(Found(box, page.crops[seg]))
-    if not is_drawing(grey):
+    if photo:
         found = _read_again(found, glyphs, grey, labels, pen, confidence)
     return found
+
+
+def _source_extent(seg: tuple[_Stroke, ...], labels: np.ndarray, turn: Turn) -> Box:
+    """The box, in the picture as it was before it was turned upright, of the glyph's ink."""
+    rows, cols = [], []
+    for s in seg:
+        r, c = np.nonzero(labels[s.y0 : s.y1, s.x0 : s.x1] == s.index)
+        rows.append(r + s.y0)
+        cols.append(c + s.x0)
+    r, c = turn.to_source(np.concatenate(rows), np.concatenate(cols))
+    h, w = turn.source_shape
+    return (
+        max(0, math.floor(c.min())),
+        max(0, math.floor(r.min())),
+        min(w, math.ceil(c.max()) + 1),
+        min(h, math.ceil(r.max()) + 1),
+    )
 
 
 def _read_again(

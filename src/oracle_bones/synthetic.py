@@ -106,16 +106,22 @@ def _scaled(ink: np.ndarray, longer: float) -> np.ndarray:
     return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(shape, method))
 
 
-def inscription(inks: list[np.ndarray], rng: np.random.Generator, photo: bool = False) -> Picture:
+def inscription(
+    inks: list[np.ndarray], rng: np.random.Generator, photo: bool = False, tilt: float = 4.0
+) -> Picture:
     """A random inscription of the glyphs, in reading order: 1 to 3 columns, one of them at
     least two glyphs long (else a row of single glyphs could be read either way), or, for one
-    picture in seven of three glyphs or more, a row; drawn in black on white, or photographed."""
+    picture in seven of three glyphs or more, a row; drawn in black on white, or photographed
+    (turned by up to `tilt` degrees)."""
     row = len(inks) >= 3 and rng.random() < 1 / 7
     if row:
         ink, labels = compose(inks, rng, 1, horizontal=True)
     else:
         ink, labels = compose(inks, rng, int(rng.integers(1, min(3, max(1, len(inks) - 1)) + 1)))
-    picture = photograph(ink, rng, labels, share=(0.6, 0.9)) if photo else drawing(ink, labels)
+    if photo:
+        picture = photograph(ink, rng, labels, share=(0.6, 0.9), tilt=tilt)
+    else:
+        picture = drawing(ink, labels)
     return dataclasses.replace(picture, layout="row" if row else "columns")
 
 
