@@ -242,7 +242,7 @@ def test_segmentation_does_not_import_the_recognizer() -> None:
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.ImportFrom) and node.level == 1
     }
-    assert own <= {"glyph", "photo"}, own
+    assert own <= {"glyph", "photo", "upright"}, own
 
 
 def test_cli_read_json_and_error_lines(recognizer, test_inks, tmp_path) -> None:
