@@ -1,6 +1,7 @@
 """Fine-tune a timm backbone on the oracle bone dataset.
 
-    python train.py                                   # the bundled model's recipe
+    python train.py                                   # the bundled model's recipe (and
+                                                      # the reader's probe: `wholeness`)
     python train.py --arch seed-cnn --epochs 15 --out build/seed-cnn  # the 2022 baseline
     accelerate launch train.py --mixed-precision bf16 # one or several GPUs
     python train.py --resume                          # continue after an interruption
@@ -53,6 +54,10 @@ def main() -> int:
     if int(os.environ.get("RANK", "0")):
         return 0  # the main process evaluates, reports and pushes
     print(json.dumps({k: v for k, v in best.items() if k != "score"}))
+    if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's probe: `wholeness`
+        from oracle_bones.wholeness import fit_folder
+
+        fit_folder(Path(cfg.out), cfg.dataset, cfg.wholeness_pages)
     if push:
         from oracle_bones.publish import push_model
 

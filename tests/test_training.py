@@ -46,6 +46,8 @@ def train_args(dataset: Path, work: Path, epochs: int = 3, classes: int = 40) ->
         str(work.parent / "cache"),
         "--baseline",
         "",
+        "--wholeness-pages",
+        "20",
     ]
 
 

@@ -166,6 +166,14 @@ def review(args: argparse.Namespace) -> int:
     return 0
 
 
+def fit_wholeness(args: argparse.Namespace) -> int:
+    from .wholeness import fit_folder
+
+    probe = fit_folder(args.model_dir, args.dataset, args.pages)
+    print(f"Wrote the whole-or-part probe ({len(probe.weight)} features) into {args.model_dir}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oracle_bones", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -213,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per picture")
     p.add_argument("images", nargs="+")
     p.set_defaults(fn=read)
+
+    p = sub.add_parser(
+        "fit-wholeness", help="fit the reader's whole-glyph-or-part probe into a model folder"
+    )
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")
+    p.add_argument("--pages", type=int, default=1500, help="composed pages of train glyphs")
+    p.set_defaults(fn=fit_wholeness)
 
     p = sub.add_parser("forms", help="known forms per character, with source and ref, for the app")
     p.add_argument("--dataset", type=Path, required=True, help="a folder written by build-dataset")

@@ -70,8 +70,12 @@ class _Stroke:
     y1: int
 
 
-def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
-    """The glyphs of `image` in reading order (raises EmptyDrawing / InvalidImage)."""
+def find_glyphs(
+    image: Any, confidence: Confidence, candidates: list[Found] | None = None
+) -> list[Found]:
+    """The glyphs of `image` in reading order (raises EmptyDrawing / InvalidImage); every
+    candidate glyph weighed is added to `candidates` when given (to fit the scores on pages
+    with known glyphs: `wholeness`)."""
     picture = (
         image if isinstance(image, (dict, np.ndarray, Image.Image)) else open_image(image, SIDE)
     )
@@ -112,16 +116,19 @@ def find_glyphs(image: Any, confidence: Confidence) -> list[Found]:
     if vertical and _one_row(lines):  # columns of one glyph each, side by side: a row
         glyphs = glyphs[::-1]
     sx, sy = width / shape[1], height / shape[0]
-    found = []
-    for seg in glyphs:
+
+    def box(seg: tuple[_Stroke, ...]) -> Box:  # in the picture's pixels
         x0, y0, x1, y1 = _extent(seg) if turn is None else _source_extent(seg, labels, turn)
-        box = (
+        return (
             math.floor(x0 * sx),
             math.floor(y0 * sy),
             min(width, math.ceil(x1 * sx)),
             min(height, math.ceil(y1 * sy)),
         )
-        found.append(Found(box, page.crops[seg]))
+
+    if candidates is not None:
+        candidates.extend(Found(box(seg), crop) for seg, crop in page.crops.items())
+    found = [Found(box(seg), page.crops[seg]) for seg in glyphs]
     if photo:
         found = _read_again(found, glyphs, grey, labels, pen, confidence)
     return found

@@ -30,6 +30,14 @@ def standardise(ink: torch.Tensor) -> torch.Tensor:
     return (ink - MEAN[0]) / STD[0]
 
 
+def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The pooled features the classifier reads (timm's pre-logits): `model.get_classifier()`
+    of them is `model(x)`. The 2022 seed CNN has none to offer."""
+    if not hasattr(model, "forward_head"):
+        raise TypeError(f"{type(model).__name__} has no pooled features (a timm model has)")
+    return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
 class ModelFileError(ValueError):
     """A model folder is missing a file, or its files disagree."""
 

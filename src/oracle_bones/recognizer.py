@@ -13,7 +13,8 @@ from . import model as model_io
 from .glyph import to_tensor
 from .hub import download_model
 from .inscription import Box, find_glyphs
-from .model import standardise
+from .model import pooled_features, standardise
+from .wholeness import WEIGHT, Probe
 
 BUNDLED = Path(__file__).resolve().parent / "pretrained"
 
@@ -32,6 +33,7 @@ class Recognizer:
         self.config = loaded.config
         self.source = source
         self.folder = loaded.path  # where the files were read: a Hub snapshot names its commit
+        self.probe = Probe.from_config(loaded.config)  # whole glyph or part: helps `read`
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None) -> Recognizer:
@@ -62,27 +64,41 @@ class Recognizer:
         box in the picture's pixels (raises EmptyDrawing/InvalidImage).
 
         Every candidate glyph is ranked once, while the strokes are grouped: how sure the model
-        is of it (its top probability) weighs the grouping, and the chosen ones keep their top
-        `top_k`. Crops are told apart by identity: the grouping keeps them all alive meanwhile.
+        is of it (its top probability, times the odds of a whole glyph against a part of one to
+        the power `wholeness.WEIGHT` when the model has the probe) weighs the grouping, and the
+        chosen ones keep their top `top_k`. Crops are told apart by identity: the grouping keeps
+        them all alive meanwhile.
         """
         ranked: dict[int, list[Prediction]] = {}
 
         def confidence(crops: Sequence[Any]) -> list[float]:
-            answers = self.predict_batch(crops, top_k)
+            log_probs, whole = self._forward(torch.stack([to_tensor(c) for c in crops]))
+            answers = self._top(log_probs.exp(), top_k)
             ranked.update((id(c), a) for c, a in zip(crops, answers, strict=True))
-            return [a[0].score for a in answers]
+            sure = log_probs.amax(dim=1) + (0.0 if whole is None else WEIGHT * whole)
+            return sure.exp().tolist()
 
         return [(f.box, ranked[id(f.crop)]) for f in find_glyphs(image, confidence)]
 
     @torch.inference_mode()
+    def _forward(self, glyphs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Log-probabilities and, with a probe, the log-odds of a whole glyph against a part."""
+        x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
+        if self.probe is None:
+            return self.model(x).float().log_softmax(dim=1), None
+        features = pooled_features(self.model, x)
+        logits = self.model.get_classifier()(features)
+        return logits.float().log_softmax(dim=1), self.probe.log_odds(features)
+
     def log_probs(self, glyphs: torch.Tensor) -> torch.Tensor:
         """(N, K) log-probabilities over `labels` for a batch normalised by `to_tensor`."""
-        x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
-        return self.model(x).float().log_softmax(dim=1)
+        return self._forward(glyphs)[0]
 
     def rank(self, glyphs: torch.Tensor, top_k: int = 10) -> list[list[Prediction]]:
         """Top `top_k` for a batch already normalised by `to_tensor`, shape (N, 1, S, S)."""
-        probs = self.log_probs(glyphs).exp()
+        return self._top(self.log_probs(glyphs).exp(), top_k)
+
+    def _top(self, probs: torch.Tensor, top_k: int) -> list[list[Prediction]]:
         scores, idx = probs.topk(min(top_k, probs.shape[1]), dim=1)
         return [
             [Prediction(self.labels[i], s) for i, s in zip(row_i, row_s, strict=True)]

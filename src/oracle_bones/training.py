@@ -48,6 +48,7 @@ class TrainConfig:
     baseline: str = "build/seed-cnn"  # a seed-cnn model folder, for the card's comparison
     limit_classes: int = 0  # >0: train on the first N test classes only (smoke tests)
     mixed_precision: str = "no"  # "fp16" / "bf16" on a GPU
+    wholeness_pages: int = 1500  # train pages the reader's whole-glyph probe is fitted on (0: none)
     augment: Augment = field(default_factory=Augment)
 
 
