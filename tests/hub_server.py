@@ -10,6 +10,7 @@ Fault injection (``HubServer(fault=...)`` or assign ``server.fault`` at run time
 
 * ``"hang"``: read the request and answer nothing while the fault lasts: cleared, the requests
   held are answered as usual (a Hub that was stuck comes back); ``stop()`` drops them.
+  ``server.held`` counts the requests held now.
 * ``"error500"``: every request gets HTTP 500.
 * ``"truncate"``: file downloads (``/resolve/``) announce the full Content-Length but the
   connection is closed once the first half of the file (absolute offset) has been sent,
@@ -223,10 +224,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         hub = self.server.hub
         self.body = self._read_body()
-        while hub.fault == "hang":
-            if hub._stopping.wait(0.05):
-                self.close_connection = True
-                return
+        if hub.fault == "hang":
+            with hub._lock:
+                hub.held += 1
+            try:
+                while hub.fault == "hang":
+                    if hub._stopping.wait(0.05):
+                        self.close_connection = True
+                        return
+            finally:
+                with hub._lock:
+                    hub.held -= 1
         try:
             if hub.fault == "error500":
                 raise HubError(500, None, "Internal Error (injected fault)")
@@ -515,6 +523,7 @@ class HubServer:
         if fault not in FAULTS:
             raise ValueError(f"fault must be one of {FAULTS}, got {fault!r}")
         self.fault = fault
+        self.held = 0  # requests the "hang" fault is holding now
         self._repos: dict[tuple[str, str], Repo] = {}
         self._lfs: dict[str, bytes] = {}
         self._lock = threading.Lock()

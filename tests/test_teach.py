@@ -201,7 +201,8 @@ def feedback_app(tmp_path: Path, folder: Path, hub_url: str, **env: str) -> App:
 
 def test_shared_drawings_reach_the_hub_and_a_failed_push_loses_nothing(tmp_path: Path) -> None:
     """Healthy: the folder arrives as it is. HTTP 500, then a hung Hub (each push bounded to
-    3 s): shares are answered at once and stay on disk; once the Hub is back, they all arrive."""
+    3 s): shares are answered at once and stay on disk, and no push starts while one is still
+    unanswered (else it could land stale, after a newer one); once the Hub is back, all arrive."""
     folder = tmp_path / "fb"
     with HubServer() as hub:
         app = feedback_app(tmp_path, folder, hub.url, OBS_HUB_PUSH_TIMEOUT="3")
@@ -225,10 +226,12 @@ def test_shared_drawings_reach_the_hub_and_a_failed_push_loses_nothing(tmp_path:
                 assert seconds < 5
                 time.sleep(3 * EVERY_MIN * 60)  # a few pushes, all failing
                 assert repo_files(hub)["metadata.jsonl"].count(b"\n") == 2
+                assert hub.held <= 1, "a push started while the last one was unanswered"
             assert "Error while pushing to Hub" in app.log()
             hub.fault = None
             wait_for(lambda: repo_files(hub) == pushed(folder), 60, "catching up")
-            assert len(rows(folder)) == 4
+            time.sleep(2 * EVERY_MIN * 60)  # nothing stale lands afterwards
+            assert repo_files(hub) == pushed(folder) and len(rows(folder)) == 4
         finally:
             hub.fault = None
             app.stop()

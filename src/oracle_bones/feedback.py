@@ -344,10 +344,17 @@ class RateLimit:
 
 class _BoundedApi:
     """The HfApi calls CommitScheduler makes, each bounded in time (hub.bounded): its __init__
-    creates the repo, and each push commits; neither may hang on a Hub that never answers."""
+    creates the repo, and each push commits; neither may hang on a Hub that never answers.
+
+    A commit given up on keeps running in its thread and may still land once the Hub answers
+    again. Had a newer push landed first, that stale commit would overwrite its files, and the
+    scheduler, which counts the newer files as sent, would never send them again. So no commit
+    starts while an earlier one is still out: the push fails, and the folder waits on disk.
+    """
 
     def __init__(self, timeout: float) -> None:
         self._api, self._timeout = HfApi(), timeout
+        self._out = threading.Lock()  # held from a commit's start until the Hub answers it
 
     def create_repo(self, **kwargs: Any) -> Any:
         repo = kwargs["repo_id"]
@@ -355,7 +362,16 @@ class _BoundedApi:
 
     def create_commit(self, **kwargs: Any) -> Any:
         repo = kwargs["repo_id"]
-        return bounded(lambda: self._api.create_commit(**kwargs), self._timeout, f"pushing {repo}")
+        if not self._out.acquire(blocking=False):
+            raise HubUnavailable(f"pushing {repo}: the Hub has not answered the last push yet")
+
+        def commit() -> Any:
+            try:
+                return self._api.create_commit(**kwargs)
+            finally:
+                self._out.release()
+
+        return bounded(commit, self._timeout, f"pushing {repo}")
 
     def run_as_future(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self._api.run_as_future(fn, *args, **kwargs)  # one push at a time, in order
