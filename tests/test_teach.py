@@ -18,12 +18,14 @@ from app_harness import STROKES, App, canvas_scale, draw, recognisable_glyph, re
 from conftest import BUNDLED, ROOT, run_cli
 from gradio_client import Client, handle_file
 from hub_server import HubError, HubServer, client_env, free_port
+from huggingface_hub import CommitOperationAdd
 from PIL import Image
 from test_feedback import ROW_KEYS, png_chunks
 
 from oracle_bones import Recognizer
-from oracle_bones.feedback import PUSHED
+from oracle_bones.feedback import PUSHED, _BoundedApi
 from oracle_bones.glyph import to_tensor
+from oracle_bones.hub import HubUnavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -197,6 +199,51 @@ def feedback_app(tmp_path: Path, folder: Path, hub_url: str, **env: str) -> App:
         **hub_env(hub_url, tmp_path / "home"),
         **env,
     )
+
+
+def test_no_push_starts_while_one_is_out_until_it_is_taken_for_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Against a hung Hub, over HTTP: while a commit is unanswered the next does not start (an
+    old push landing after a newer one would undo it); once it has been out `stuck_after`
+    seconds it is taken for lost and one starts; when the Hub answers again, all land."""
+
+    def commit(text: str) -> dict:
+        add = CommitOperationAdd(path_in_repo="a.txt", path_or_fileobj=text.encode())
+        return {
+            "repo_id": REPO,
+            "repo_type": "dataset",
+            "operations": [add],
+            "commit_message": text,
+        }
+
+    with HubServer() as hub:
+        api = _BoundedApi(0.5, 3.0, endpoint=hub.url, token="dummy")
+        api.create_repo(repo_id=REPO, repo_type="dataset", exist_ok=True)
+        hub.fault = "hang"
+        with pytest.raises(HubUnavailable, match="no answer"):
+            api.create_commit(**commit("1"))
+        assert hub.held == 1
+        with pytest.raises(HubUnavailable, match="has not answered the last push"):
+            api.create_commit(**commit("2"))
+        assert hub.held == 1, "a push started while the last one was out"
+        time.sleep(3)
+        with pytest.raises(HubUnavailable, match="no answer"):
+            api.create_commit(**commit("3"))
+        assert hub.held == 2 and "pushing anew" in caplog.text
+        hub.fault = None
+        commits = hub._repo("dataset", REPO).commits
+        wait_for(lambda: {"1", "3"} <= {c.title for c in commits.values()}, 30, "held pushes")
+
+        def push() -> bool:
+            try:
+                return bool(api.create_commit(**commit("4")).oid)
+            except HubUnavailable as e:  # the answer to "3" is on its way back
+                assert "has not answered" in str(e)
+                return False
+
+        wait_for(push, 5, "a push once they are in")
+        assert repo_files(hub)["a.txt"] == b"4"
 
 
 def test_shared_drawings_reach_the_hub_and_a_failed_push_loses_nothing(tmp_path: Path) -> None:

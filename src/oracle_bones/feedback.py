@@ -75,6 +75,7 @@ SHARES_PER_MINUTE = 5
 TOP_K = 10
 PUSH_EVERY_MIN = 5.0
 FEEDBACK_PUSH_TIMEOUT_S = min(PUSH_TIMEOUT_S, 120.0)  # a few PNGs and a text file
+STUCK_AFTER = 10  # push timeouts: a push unanswered this long is taken for lost
 
 # Unicode's CJK ideographs: the unified blocks (and extensions A to J), the compatibility blocks
 # (after NFC only the dozen unified ones among them remain) and 〇, the ideographic zero.
@@ -349,27 +350,40 @@ class _BoundedApi:
     A commit given up on keeps running in its thread and may still land once the Hub answers
     again. Had a newer push landed first, that stale commit would overwrite its files, and the
     scheduler, which counts the newer files as sent, would never send them again. So no commit
-    starts while an earlier one is still out: the push fails, and the folder waits on disk.
+    starts while an earlier one is still out: the push fails, and the folder waits on disk. A
+    commit out for `stuck_after` seconds is taken for lost (huggingface_hub sets no read timeout,
+    so a dead connection would otherwise stop every push until a restart, when a Space without
+    persistent storage loses its folder).
     """
 
-    def __init__(self, timeout: float) -> None:
-        self._api, self._timeout = HfApi(), timeout
-        self._out = threading.Lock()  # held from a commit's start until the Hub answers it
+    def __init__(self, timeout: float, stuck_after: float, **hf_api: Any) -> None:
+        self._api, self._timeout, self._stuck_after = HfApi(**hf_api), timeout, stuck_after
+        self._guard = threading.Lock()
+        self._out: tuple[object, float] | None = None  # the commit out, and when it started
 
     def create_repo(self, **kwargs: Any) -> Any:
         repo = kwargs["repo_id"]
         return bounded(lambda: self._api.create_repo(**kwargs), self._timeout, f"creating {repo}")
 
     def create_commit(self, **kwargs: Any) -> Any:
-        repo = kwargs["repo_id"]
-        if not self._out.acquire(blocking=False):
-            raise HubUnavailable(f"pushing {repo}: the Hub has not answered the last push yet")
+        repo, mine = kwargs["repo_id"], object()
+        with self._guard:
+            if self._out is not None:
+                waited = time.monotonic() - self._out[1]
+                if waited < self._stuck_after:
+                    raise HubUnavailable(f"pushing {repo}: the Hub has not answered the last push")
+                log.warning(
+                    "pushing %s: no answer to the last push in %.0f s; pushing anew", repo, waited
+                )
+            self._out = (mine, time.monotonic())
 
         def commit() -> Any:
             try:
                 return self._api.create_commit(**kwargs)
             finally:
-                self._out.release()
+                with self._guard:
+                    if self._out is not None and self._out[0] is mine:
+                        self._out = None
 
         return bounded(commit, self._timeout, f"pushing {repo}")
 
@@ -421,7 +435,7 @@ class FeedbackPush:
                     folder_path=self.store.folder,
                     every=every,
                     allow_patterns=PUSHED,
-                    hf_api=_BoundedApi(self.timeout),  # type: ignore[arg-type]
+                    hf_api=_BoundedApi(self.timeout, STUCK_AFTER * self.timeout),  # type: ignore[arg-type]
                 )
                 log.info("Pushing %s to %s every %g min", self.store.folder, self.repo_id, every)
             except HubUnavailable as e:
