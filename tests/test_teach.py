@@ -233,7 +233,7 @@ def test_no_push_starts_while_one_is_out_until_it_is_taken_for_lost(
         assert hub.held == 2 and "pushing anew" in caplog.text
         hub.fault = None
         commits = hub._repo("dataset", REPO).commits
-        wait_for(lambda: {"1", "3"} <= {c.title for c in commits.values()}, 30, "held pushes")
+        wait_for(lambda: {"1", "3"} <= {c.title for c in list(commits.values())}, 30, "landed")
 
         def push() -> bool:
             try:
