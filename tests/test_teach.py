@@ -223,14 +223,15 @@ def test_no_push_starts_while_one_is_out_until_it_is_taken_for_lost(
         hub.fault = "hang"
         with pytest.raises(HubUnavailable, match="no answer"):
             api.create_commit(**commit("1"))
-        assert hub.held == 1
+        wait_for(lambda: hub.held == 1, 10, "the first push reaching the Hub")
         with pytest.raises(HubUnavailable, match="has not answered the last push"):
             api.create_commit(**commit("2"))
         assert hub.held == 1, "a push started while the last one was out"
         time.sleep(3)
         with pytest.raises(HubUnavailable, match="no answer"):
             api.create_commit(**commit("3"))
-        assert hub.held == 2 and "pushing anew" in caplog.text
+        wait_for(lambda: hub.held == 2, 10, "the push after the lost one reaching the Hub")
+        assert "pushing anew" in caplog.text
         hub.fault = None
         commits = hub._repo("dataset", REPO).commits
         wait_for(lambda: {"1", "3"} <= {c.title for c in list(commits.values())}, 30, "landed")
