@@ -559,6 +559,10 @@ class HubServer:
         repo = self._repo(repo_type, repo_id)
         return {path: blob.data for path, blob in repo.commits[repo.head].tree.items()}
 
+    def commit_titles(self, repo_id: str, repo_type: str = "model") -> set[str]:
+        """Titles of every commit the repo has received, for assertions."""
+        return {c.title for c in list(self._repo(repo_type, repo_id).commits.values())}
+
     def _repo(self, repo_type: str, repo_id: str) -> Repo:
         with self._lock:
             repo = self._repos.get((repo_type, repo_id))

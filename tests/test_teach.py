@@ -233,8 +233,9 @@ def test_no_push_starts_while_one_is_out_until_it_is_taken_for_lost(
         wait_for(lambda: hub.held == 2, 10, "the push after the lost one reaching the Hub")
         assert "pushing anew" in caplog.text
         hub.fault = None
-        commits = hub._repo("dataset", REPO).commits
-        wait_for(lambda: {"1", "3"} <= {c.title for c in list(commits.values())}, 30, "landed")
+        wait_for(
+            lambda: {"1", "3"} <= hub.commit_titles(REPO, "dataset"), 30, "held pushes landing"
+        )
 
         def push() -> bool:
             try:
