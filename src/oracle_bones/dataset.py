@@ -104,7 +104,9 @@ def read_sources(data_dir: Path, sources: Sequence[str], stats: BuildStats):
     squares: list[np.ndarray] = []
     for name in sources:
         skipped: Counter[str] = Counter()
-        for rec in tqdm(SOURCES[name].records(data_dir), desc=f"reading {name}", unit="glyph"):
+        for rec in tqdm(
+            SOURCES[name].records(data_dir), desc=f"reading {name}", unit="glyph", disable=None
+        ):
             try:
                 squares.append(square_glyph(rec.image))
             except GlyphError as e:
@@ -144,7 +146,9 @@ def find_near_copies(records, squares, split: list[str], stats: BuildStats) -> s
     if not held or all(records[i].source == SEED for i in train):
         return set()
     print(f"Looking for near-copies of {len(held)} held-out glyphs among {len(train)}...")
-    feats = similarity_features(squares[i] for i in tqdm(held + train, desc="features"))
+    feats = similarity_features(
+        squares[i] for i in tqdm(held + train, desc="features", disable=None)
+    )
     held_f, train_f = feats[: len(held)], feats[len(held) :]
     held_source = [records[i].source for i in held]
     best = torch.full((len(train),), -1.0)
@@ -269,7 +273,9 @@ def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
         if cache.exists():
             return GlyphTensors(**safetensors.torch.load_file(str(cache)))
     ink, dist = [], []
-    for image in tqdm(split["image"] if len(split) else [], desc=f"normalising {split.split}"):
+    for image in tqdm(
+        split["image"] if len(split) else [], desc=f"normalising {split.split}", disable=None
+    ):
         square = square_glyph(image)
         ink.append(fit(square, INPUT_SIZE))
         dist.append(skeleton_distance(square))

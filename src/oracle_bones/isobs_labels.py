@@ -105,7 +105,7 @@ def class_evidence(rec: Recognizer, data_dir: Path, batch: int = 512):
             counts[k] = counts.get(k, 0) + 1
         pending.clear()
 
-    for d in tqdm(ISOBS.drawings(data_dir), desc="scoring IsOBS", unit="drawing"):
+    for d in tqdm(ISOBS.drawings(data_dir), desc="scoring IsOBS", unit="drawing", disable=None):
         try:
             pending.append((d.klass, to_tensor(d.image)))
         except GlyphError:

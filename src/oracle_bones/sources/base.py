@@ -101,7 +101,9 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         total = int(resp.headers.get("Content-Length") or 0) or None
         buf = io.BytesIO()
-        with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1]) as bar:
+        with tqdm(
+            total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], disable=None
+        ) as bar:
             while chunk := resp.read(1 << 16):
                 buf.write(chunk)
                 bar.update(len(chunk))
