@@ -1,7 +1,7 @@
 """Fine-tune a timm backbone on the oracle bone dataset.
 
     python train.py                                   # the bundled model's recipe (and
-                                                      # the reader's probe: `wholeness`)
+                                                      # the reader's whole-glyph head: `wholeness`)
     python train.py --arch seed-cnn --epochs 15 --out build/seed-cnn  # the 2022 baseline
     accelerate launch train.py --mixed-precision bf16 # one or several GPUs
     python train.py --resume                          # continue after an interruption
@@ -54,10 +54,15 @@ def main() -> int:
     if int(os.environ.get("RANK", "0")):
         return 0  # the main process evaluates, reports and pushes
     print(json.dumps({k: v for k, v in best.items() if k != "score"}))
-    if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's probe: `wholeness`
-        from oracle_bones.wholeness import fit_folder
+    if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's head: `wholeness`
+        from oracle_bones.wholeness import KEY, fit_folder
 
-        fit_folder(Path(cfg.out), cfg.dataset, cfg.wholeness_pages)
+        config = json.loads((Path(cfg.out) / "config.json").read_text(encoding="utf-8"))
+        if KEY not in config:  # not yet (a resumed run may have done it)
+            folder, pages, epochs = Path(cfg.out), cfg.wholeness_pages, cfg.wholeness_epochs
+            fit_folder(folder, cfg.dataset, pages, epochs, Path(cfg.cache_dir), cfg.seed)
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        print(json.dumps({k: v for k, v in config["metrics"].items() if k != "score"}))
     if push:
         from oracle_bones.publish import push_model
 

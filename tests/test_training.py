@@ -19,6 +19,7 @@ from conftest import DATA, ROOT, run_cli
 
 from oracle_bones import Recognizer, to_tensor
 from oracle_bones.model import standardise
+from oracle_bones.wholeness import KEY
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -48,6 +49,8 @@ def train_args(dataset: Path, work: Path, epochs: int = 3, classes: int = 40) ->
         "",
         "--wholeness-pages",
         "20",
+        "--wholeness-epochs",
+        "1",
     ]
 
 
@@ -75,6 +78,7 @@ def test_loss_falls_and_folder_is_written(trained):
     config = json.loads((work / "model" / "config.json").read_text(encoding="utf-8"))
     assert config["num_classes"] == len(config["label_names"]) == 40
     assert config["pretrained_cfg"]["input_size"] == [1, 64, 64]
+    assert config[KEY]["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1  # fine-tuned
     assert (work / "runs").is_dir() and any((work / "runs").iterdir())  # TensorBoard events
 
 

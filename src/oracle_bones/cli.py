@@ -169,8 +169,9 @@ def review(args: argparse.Namespace) -> int:
 def fit_wholeness(args: argparse.Namespace) -> int:
     from .wholeness import fit_folder
 
-    probe = fit_folder(args.model_dir, args.dataset, args.pages)
-    print(f"Wrote the whole-or-part probe ({len(probe.weight)} features) into {args.model_dir}")
+    head = fit_folder(args.model_dir, args.dataset, args.pages, args.epochs, args.cache_dir)
+    features = head.weight.shape[1]
+    print(f"Fine-tuned {args.model_dir} with its whole-glyph head ({features} features)")
     return 0
 
 
@@ -223,11 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=read)
 
     p = sub.add_parser(
-        "fit-wholeness", help="fit the reader's whole-glyph-or-part probe into a model folder"
+        "fit-wholeness",
+        help="fine-tune a model folder with the reader's whole-glyph head (whole, part, several)",
     )
     p.add_argument("model_dir", type=Path)
     p.add_argument("--dataset", default="build/dataset", help="built dataset folder or Hub repo id")
-    p.add_argument("--pages", type=int, default=1500, help="composed pages of train glyphs")
+    p.add_argument("--pages", type=int, default=4000, help="composed pages of train glyphs")
+    p.add_argument("--epochs", type=int, default=3, help="of fine-tuning")
+    p.add_argument("--cache-dir", type=Path, default=Path("build/cache"), help="normalised splits")
     p.set_defaults(fn=fit_wholeness)
 
     p = sub.add_parser("forms", help="known forms per character, with source and ref, for the app")

@@ -14,7 +14,7 @@ from .glyph import to_tensor
 from .hub import download_model
 from .inscription import Box, find_glyphs
 from .model import pooled_features, standardise
-from .wholeness import WEIGHT, Probe
+from .wholeness import Head
 
 BUNDLED = Path(__file__).resolve().parent / "pretrained"
 
@@ -33,7 +33,7 @@ class Recognizer:
         self.config = loaded.config
         self.source = source
         self.folder = loaded.path  # where the files were read: a Hub snapshot names its commit
-        self.probe = Probe.from_config(loaded.config)  # whole glyph or part: helps `read`
+        self.whole_glyph = Head.from_config(loaded.config)  # whole, part or several: helps `read`
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None) -> Recognizer:
@@ -64,8 +64,8 @@ class Recognizer:
         box in the picture's pixels (raises EmptyDrawing/InvalidImage).
 
         Every candidate glyph is ranked once, while the strokes are grouped: how sure the model
-        is of it (its top probability, times the odds of a whole glyph against a part of one to
-        the power `wholeness.WEIGHT` when the model has the probe) weighs the grouping, and the
+        is of it (its top probability, times what the model's whole-glyph head makes of it when
+        it has one: `wholeness`) weighs the grouping, and the
         chosen ones keep their top `top_k`. Crops are told apart by identity: the grouping keeps
         them all alive meanwhile.
         """
@@ -75,20 +75,20 @@ class Recognizer:
             log_probs, whole = self._forward(torch.stack([to_tensor(c) for c in crops]))
             answers = self._top(log_probs.exp(), top_k)
             ranked.update((id(c), a) for c, a in zip(crops, answers, strict=True))
-            sure = log_probs.amax(dim=1) + (0.0 if whole is None else WEIGHT * whole)
+            sure = log_probs.amax(dim=1) + (0.0 if whole is None else whole)
             return sure.exp().tolist()
 
         return [(f.box, ranked[id(f.crop)]) for f in find_glyphs(image, confidence)]
 
     @torch.inference_mode()
     def _forward(self, glyphs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Log-probabilities and, with a probe, the log-odds of a whole glyph against a part."""
+        """Log-probabilities and, with a whole-glyph head, the log of its factor (`wholeness`)."""
         x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
-        if self.probe is None:
+        if self.whole_glyph is None:
             return self.model(x).float().log_softmax(dim=1), None
         features = pooled_features(self.model, x)
         logits = self.model.get_classifier()(features)
-        return logits.float().log_softmax(dim=1), self.probe.log_odds(features)
+        return logits.float().log_softmax(dim=1), self.whole_glyph.log_factor(features)
 
     def log_probs(self, glyphs: torch.Tensor) -> torch.Tensor:
         """(N, K) log-probabilities over `labels` for a batch normalised by `to_tensor`."""

@@ -48,7 +48,8 @@ class TrainConfig:
     baseline: str = "build/seed-cnn"  # a seed-cnn model folder, for the card's comparison
     limit_classes: int = 0  # >0: train on the first N test classes only (smoke tests)
     mixed_precision: str = "no"  # "fp16" / "bf16" on a GPU
-    wholeness_pages: int = 1500  # train pages the reader's whole-glyph probe is fitted on (0: none)
+    wholeness_pages: int = 4000  # train pages for the reader's whole-glyph head (0: none)
+    wholeness_epochs: int = 3  # of fine-tuning with that head, after the best epoch
     augment: Augment = field(default_factory=Augment)
 
 
@@ -80,11 +81,11 @@ def train(cfg: TrainConfig) -> dict:
         train_t, held, names, is_seed = _subset(train_t, held, names, cfg.limit_classes, is_seed)
     choose = "validation" if "validation" in held and len(held["validation"].labels) else "test"
     acc.print(f"The best epoch is chosen on `{choose}`")
-    epoch_index = _epoch_index(is_seed, cfg.seed_repeat)
+    order = epoch_index(is_seed, cfg.seed_repeat)
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(_batch_starts(len(epoch_index), cfg.batch_size, acc.num_processes))
+    steps_per_epoch = len(_batch_starts(len(order), cfg.batch_size, acc.num_processes))
     total, warm = cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warm, total))
     net, opt, sched = acc.prepare(net, opt, sched)
@@ -97,7 +98,7 @@ def train(cfg: TrainConfig) -> dict:
     writer = _writer(cfg, acc)
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
-        loss = _epoch(cfg, acc, net, opt, sched, train_t, epoch_index, epoch)
+        loss = _epoch(cfg, acc, net, opt, sched, train_t, order, epoch)
         if not acc.is_main_process:  # the main process evaluates, reports and saves
             acc.wait_for_everyone()
             continue
@@ -145,7 +146,7 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
     bar = tqdm(
         _batch_starts(len(order), cfg.batch_size, acc.num_processes),
         desc=f"epoch {epoch + 1}/{cfg.epochs}",
-        disable=not acc.is_local_main_process,
+        disable=None if acc.is_local_main_process else True,  # no bars in a log file
         leave=False,
     )
     for i in bar:
@@ -205,7 +206,7 @@ def _check_in_step(acc, net) -> None:
     acc.print(f"{len(digests)} processes agree on the weights: sha256 {digests[0]}")
 
 
-def _epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
+def epoch_index(is_seed: torch.Tensor, seed_repeat: int) -> torch.Tensor:
     """Every training image once, and each seed image `seed_repeat` times in all: a weight
     against the font glyphs, so a seed-only dataset is simply seen once per epoch."""
     repeat = 1 if is_seed.all() else max(seed_repeat, 1)

@@ -1,19 +1,22 @@
-"""A whole glyph or a part of one: a linear probe over the model's pooled features that helps
+"""A whole glyph, a part of one, or several: a head over the model's pooled features that helps
 the inscription reader decide where one glyph ends and the next begins.
 
-The model learnt whole glyphs only, so its top probability tells a run of two glyphs (an odd
-shape) from one glyph better than it tells a fragment (a lone stroke looks like 一) from the
-glyph it came from. The probe is fitted on the reader's own candidate glyphs on pages composed
-from `train` glyphs (`synthetic.inscription`), each labelled by its box against the known ones:
-whole, a part of one, or several. The log-odds of whole against part, times WEIGHT, multiply
-into the confidence the reader weighs (whole against several made it split glyphs: tried on
-validation pages). The probe lives in the model's config.json under KEY, so it travels with
-the weights through the Hub; a model without one reads as before.
+The model learnt whole glyphs only, so its top probability tells a run of two glyphs from one
+glyph only where it knows both, and a fragment (a lone stroke looks like 一) from the glyph it
+came from hardly at all. So once trained, the network is fine-tuned for a few epochs on two
+tasks at once: its classes, on the train glyphs as in training, and a linear head on the
+reader's own candidate glyphs on pages composed from `train` glyphs (`synthetic.inscription`,
+and more rows, the weak layout), each labelled by its box against the known ones: whole, a part
+of one, or several. The head's log-odds of whole against part and of whole against several,
+to the powers POWERS, multiply into the confidence the reader weighs. A head fitted on the
+frozen features told whole from several too poorly to use (it cost pages of the seed's hand):
+the features had to learn it. The head lives in the model's config.json under KEY, so it
+travels with the weights through the Hub; a model without one reads as before.
 """
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,41 +24,68 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import model as model_io
-from .files import atomic_file
+from .augment import Augment
+from .dataset import GlyphTensors
 from .glyph import to_tensor
 from .inscription import Box, Found, box_iou, find_glyphs
-from .model import CONFIG, pooled_features, standardise
-from .synthetic import glyph_ink, inscription
+from .model import pooled_features, standardise
+from .synthetic import compose, drawing, glyph_ink, inscription
 
-KEY = "wholeness"  # config.json entry: {"weight": [...], "bias": b, "pages": n}
-WEIGHT = 0.2  # of the log-odds: 0.2-0.4 read validation pages alike, 0.3 split 三 (three lines)
+KEY = "whole_glyph"  # config.json entry: {"weight": [[...] x 3], "bias": [...], "powers": [...]}
+POWERS = (0.3, 0.1)  # of the odds of whole against part, and against several (validation pages)
 WHOLE, PART, SEVERAL = 0, 1, 2
 COVER = 0.5  # a candidate holds a glyph when it covers this share of the glyph's box
 SAME = 0.75  # ... and is that glyph when their boxes' IoU reaches this
-PAGES = 1500  # composed pages to fit on (about 18,000 candidates, under 2 minutes on a core)
-GLYPHS = 3000  # train glyphs drawn from, at random
-L2 = 1e-3
+PAGES = 4000  # composed pages (about 57,000 candidates, 3 minutes on a core)
+ROWS = 0.25  # of those pages, at least, laid out as one row
+GLYPHS = 8000  # train glyphs drawn from, at random
+EPOCHS = 3  # of fine-tuning, each a pass over the train glyphs as in training
+LR = 3e-4  # peak learning rate of the fine-tuning, decayed to zero (cosine)
+BATCH = 128  # train glyphs per step, and as many candidates
+L2 = 1e-3  # of the head's first fit on the frozen features
 
 
 @dataclass(frozen=True)
-class Probe:
-    """Log-odds that a crop holds one whole glyph rather than a part of one."""
+class Head:
+    """Whole glyph, part of one, or several, from pooled features; and what the reader makes
+    of it."""
 
-    weight: torch.Tensor  # (num_features,)
-    bias: float
+    weight: torch.Tensor  # (3, num_features)
+    bias: torch.Tensor  # (3,)
+    powers: tuple[float, float] = POWERS
 
-    def log_odds(self, features: torch.Tensor) -> torch.Tensor:
-        return features.float() @ self.weight + self.bias
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return features.float() @ self.weight.T + self.bias
+
+    def log_factor(self, features: torch.Tensor) -> torch.Tensor:
+        """Log of what the reader multiplies the model's confidence in each crop by."""
+        z = self.logits(features)
+        return self.powers[0] * (z[:, WHOLE] - z[:, PART]) + self.powers[1] * (
+            z[:, WHOLE] - z[:, SEVERAL]
+        )
 
     @classmethod
-    def from_config(cls, config: dict) -> Probe | None:
+    def from_config(cls, config: dict) -> Head | None:
         entry = config.get(KEY)
         if not entry:
             return None
-        return cls(torch.tensor(entry["weight"], dtype=torch.float32), float(entry["bias"]))
+        return cls(
+            torch.tensor(entry["weight"], dtype=torch.float32),
+            torch.tensor(entry["bias"], dtype=torch.float32),
+            tuple(entry["powers"]),
+        )
+
+    def to_config(self, **about: Any) -> dict:
+        return {
+            "weight": [[round(v, 6) for v in row] for row in self.weight.tolist()],
+            "bias": [round(v, 6) for v in self.bias.tolist()],
+            "powers": list(self.powers),
+            **about,
+        }
 
 
 def label(box: Box, truth: Sequence[Box]) -> int:
@@ -72,36 +102,54 @@ def label(box: Box, truth: Sequence[Box]) -> int:
     return WHOLE if box_iou(box, truth[int(np.argmax(covered))]) >= SAME else PART
 
 
-@torch.no_grad()  # not inference_mode: the features are fitted on afterwards
+@torch.no_grad()  # not inference_mode: the crops are trained on afterwards
 def candidates(
     model: nn.Module, images: Sequence[Any], pages: int, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pooled features and labels of every candidate glyph the reader weighs on `pages` pages
-    composed from `images` (one glyph each, any input `glyph.to_tensor` takes), as line
-    drawings."""
+    """Every candidate glyph the reader weighs on `pages` pages composed from `images` (one
+    glyph each, any input `glyph.to_tensor` takes), as line drawings: each crop as the model
+    sees it (uint8 ink, (N, 1, S, S)) and its label."""
     rng = np.random.default_rng(seed)
-    features, labels, seen = [], [], {}
+    device = next(model.parameters()).device
+    model.eval()
+    crops, labels, seen = [], [], {}
 
-    def confidence(crops: Sequence[np.ndarray]) -> list[float]:
-        x = standardise(torch.stack([to_tensor(c) for c in crops]))
-        f = pooled_features(model, x).float()
-        seen.update((id(c), row) for c, row in zip(crops, f, strict=True))
-        return model.get_classifier()(f).softmax(1).amax(1).tolist()
+    def confidence(found: Sequence[np.ndarray]) -> list[float]:
+        x = torch.stack([to_tensor(c) for c in found])
+        seen.update((id(c), t) for c, t in zip(found, x, strict=True))
+        return model(standardise(x.to(device))).float().softmax(1).amax(1).tolist()
 
     for _ in range(pages):
         chosen = rng.choice(len(images), int(rng.integers(2, 9)), replace=False)
-        picture = inscription([glyph_ink(images[i]) for i in chosen], rng)
+        inks = [glyph_ink(images[i]) for i in chosen]
+        if len(inks) >= 3 and rng.random() < ROWS:
+            picture = drawing(*compose(inks, rng, 1, horizontal=True))
+        else:
+            picture = inscription(inks, rng)
         weighed: list[Found] = []
         find_glyphs(picture.data, confidence, weighed)
-        features.extend(seen[id(c.crop)] for c in weighed)  # crops alive: ids are theirs
+        crops.extend(seen[id(c.crop)] for c in weighed)  # crops alive: ids are theirs
         labels.extend(label(c.box, picture.boxes) for c in weighed)
         seen.clear()
-    return torch.stack(features), torch.tensor(labels)
+    return (torch.stack(crops) * 255).round().to(torch.uint8), torch.tensor(labels)
 
 
-def fit(features: torch.Tensor, labels: torch.Tensor) -> Probe:
-    """Multinomial logistic regression (whole, part, several) by L-BFGS; whole against part.
-    The loss is convex, so it starts from zero: no random initialisation, no global seed."""
+@torch.no_grad()
+def features(model: nn.Module, crops: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Pooled features of uint8 crops (`candidates`), on the CPU."""
+    device = next(model.parameters()).device
+    model.eval()
+    return torch.cat(
+        [
+            pooled_features(model, standardise(b.to(device).float() / 255)).float().cpu()
+            for b in crops.split(batch)
+        ]
+    )
+
+
+def fit(features: torch.Tensor, labels: torch.Tensor) -> nn.Linear:
+    """Multinomial logistic regression (whole, part, several) by L-BFGS. The loss is convex,
+    so it starts from zero: no random initialisation, no global seed."""
     linear = nn.Linear(features.shape[1], 3)
     nn.init.zeros_(linear.weight)
     nn.init.zeros_(linear.bias)
@@ -109,27 +157,57 @@ def fit(features: torch.Tensor, labels: torch.Tensor) -> Probe:
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        loss = nn.functional.cross_entropy(linear(features), labels)
-        loss = loss + L2 * linear.weight.square().sum()
+        loss = F.cross_entropy(linear(features), labels) + L2 * linear.weight.square().sum()
         loss.backward()
         return loss
 
     opt.step(closure)
-    w, b = linear.weight.detach(), linear.bias.detach()
-    return Probe(w[WHOLE] - w[PART], float(b[WHOLE] - b[PART]))
+    return linear
 
 
-def save(folder: Path, probe: Probe, pages: int) -> None:
-    """Write the probe into the model folder's config.json (atomically)."""
-    path = Path(folder) / CONFIG
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config[KEY] = {
-        "weight": [round(v, 6) for v in probe.weight.tolist()],
-        "bias": round(probe.bias, 6),
-        "pages": pages,
-    }
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+def fine_tune(
+    model: nn.Module,
+    glyphs: GlyphTensors,
+    index: torch.Tensor,
+    crops: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int = EPOCHS,
+    seed: int = 0,
+    augment: Augment | None = None,
+) -> Head:
+    """The model's classes on `glyphs` (epochs over `index`, augmented as in training) and the
+    head on the candidate `crops`, at once; the head starts from its fit on the frozen
+    features. Returns the head; the model is fine-tuned in place and left in eval mode."""
+    device = next(model.parameters()).device
+    augment = augment or Augment()
+    linear = fit(features(model, crops), labels).to(device)
+    opt = torch.optim.AdamW([*model.parameters(), *linear.parameters()], lr=LR, weight_decay=0.05)
+    steps = max(1, len(index) // BATCH)
+    total = epochs * steps
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total))
+    )
+    for epoch in range(epochs):
+        model.train()
+        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        order = index[torch.randperm(len(index), generator=g)]
+        others = torch.randperm(len(labels), generator=g)
+        for s in range(steps):
+            ix = order[s * BATCH : (s + 1) * BATCH]
+            jx = others[torch.arange(s * BATCH, s * BATCH + len(ix)) % len(others)]
+            ink = glyphs.ink[ix].to(device).float() / 255
+            drawn = augment(ink, glyphs.distance[ix].to(device).float(), g)
+            x = standardise(torch.cat([drawn, crops[jx].to(device).float() / 255]))
+            f = pooled_features(model, x)
+            classes = model.get_classifier()(f[: len(ix)])
+            loss = F.cross_entropy(classes, glyphs.labels[ix].to(device), label_smoothing=0.1)
+            loss = loss + F.cross_entropy(linear(f[len(ix) :]), labels[jx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    model.eval()
+    return Head(linear.weight.detach().float().cpu(), linear.bias.detach().float().cpu())
 
 
 def train_images(dataset: str | Path, count: int = GLYPHS, seed: int = 0) -> list[bytes]:
@@ -144,10 +222,60 @@ def train_images(dataset: str | Path, count: int = GLYPHS, seed: int = 0) -> lis
     return [rows[int(i)]["image"]["bytes"] for i in sorted(picked)]
 
 
-def fit_folder(folder: Path, dataset: str | Path, pages: int = PAGES) -> Probe:
-    """Fit the probe for the model in `folder` on pages of `train` glyphs and write it there."""
+def fit_folder(
+    folder: Path,
+    dataset: str | Path,
+    pages: int = PAGES,
+    epochs: int = EPOCHS,
+    cache_dir: Path | None = None,
+    seed: int = 0,
+) -> Head:
+    """Fine-tune the model in `folder` with the head on `dataset`'s train glyphs (the module's
+    docstring), judge it again on every held-out split, and write it back: weights, head,
+    metrics and card. Classes the model does not know are left out of its training and
+    counted wrong when judged."""
+    from .dataset import HELD_OUT, SEED, load, to_tensors
+    from .evaluate import evaluate
+    from .training import TrainConfig, epoch_index
+
+    folder = Path(folder)
     loaded = model_io.load(folder)
-    features, labels = candidates(loaded.model, train_images(dataset), pages)
-    probe = fit(features, labels)
-    save(folder, probe, pages)
-    return probe
+    model = loaded.model.to(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    data = load(dataset)
+    index = {name: i for i, name in enumerate(loaded.labels)}
+    to_model = torch.tensor([index.get(n, -1) for n in data["train"].features["label"].names])
+    train = to_tensors(data["train"], cache_dir)
+    known = to_model[train.labels] >= 0
+    train = GlyphTensors(train.ink[known], train.distance[known], to_model[train.labels[known]])
+    is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])[known]
+    crops, labels = candidates(model, train_images(dataset, GLYPHS, seed), pages, seed)
+    order = epoch_index(is_seed, TrainConfig.seed_repeat)
+    head = fine_tune(model, train, order, crops, labels, epochs, seed)
+    held = {s: to_tensors(data[s], cache_dir) for s in HELD_OUT if s in data}
+    config = loaded.config
+    before = config.get("metrics", {})  # which epoch was chosen, on which split: still true
+    metrics = {k: v for k, v in before.items() if k in ("epoch", "chosen_on")}
+    metrics |= evaluate(model, held, to_model) | {"whole_glyph_epochs": epochs}
+    metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
+    extra = {k: config[k] for k in ("sources", "training") if k in config}
+    extra |= {"metrics": metrics, KEY: head.to_config(pages=pages, epochs=epochs)}
+    model_io.save(model.cpu(), loaded.labels, folder, _card(folder, config, metrics), extra)
+    return head
+
+
+def _card(folder: Path, config: dict, metrics: dict) -> str | None:
+    """The model card with the new figures, when the folder says how it was trained; else the
+    card it has."""
+    from .cards import render_model_card
+
+    training = config.get("training")
+    if not training:
+        readme = folder / "README.md"
+        return readme.read_text(encoding="utf-8") if readme.exists() else None
+    return render_model_card(
+        training["arch"],
+        config["label_names"],
+        {**metrics, "training": training},
+        training["dataset"],
+        Path(training["baseline"]) if training.get("baseline") else None,
+    )
