@@ -53,16 +53,17 @@ def main() -> int:
     best = train(cfg)
     if int(os.environ.get("RANK", "0")):
         return 0  # the main process evaluates, reports and pushes
-    print(json.dumps({k: v for k, v in best.items() if k != "score"}))
     if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's head: `wholeness`
         from oracle_bones.wholeness import KEY, fit_folder
 
-        config = json.loads((Path(cfg.out) / "config.json").read_text(encoding="utf-8"))
+        folder = Path(cfg.out)
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if KEY not in config:  # not yet (a resumed run may have done it)
-            folder, pages, epochs = Path(cfg.out), cfg.wholeness_pages, cfg.wholeness_epochs
+            pages, epochs = cfg.wholeness_pages, cfg.wholeness_epochs
             fit_folder(folder, cfg.dataset, pages, epochs, Path(cfg.cache_dir), cfg.seed)
             config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        print(json.dumps({k: v for k, v in config["metrics"].items() if k != "score"}))
+        best = config["metrics"]  # the fine-tuned weights', judged again
+    print(json.dumps({k: v for k, v in best.items() if k != "score"}))
     if push:
         from oracle_bones.publish import push_model
 

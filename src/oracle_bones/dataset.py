@@ -16,6 +16,7 @@ Everything else is `train`. Any train glyph that is a near-copy of a held-out gl
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -272,6 +273,7 @@ def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
         cache = Path(cache_dir) / f"{split._fingerprint}-{INPUT_SIZE}.safetensors"
         if cache.exists():
             return GlyphTensors(**safetensors.torch.load_file(str(cache)))
+    print(f"normalising {len(split)} {split.split} glyphs", file=sys.stderr, flush=True)  # logs too
     ink, dist = [], []
     for image in tqdm(
         split["image"] if len(split) else [], desc=f"normalising {split.split}", disable=None

@@ -232,8 +232,8 @@ def fit_folder(
 ) -> Head:
     """Fine-tune the model in `folder` with the head on `dataset`'s train glyphs (the module's
     docstring), judge it again on every held-out split, and write it back: weights, head,
-    metrics and card. Classes the model does not know are left out of its training and
-    counted wrong when judged."""
+    metrics and card. Glyphs of classes the model does not know are left out of both, as
+    training with `limit_classes` leaves them out."""
     from .dataset import HELD_OUT, SEED, load, to_tensors
     from .evaluate import evaluate
     from .training import TrainConfig, epoch_index
@@ -246,21 +246,27 @@ def fit_folder(
     to_model = torch.tensor([index.get(n, -1) for n in data["train"].features["label"].names])
     train = to_tensors(data["train"], cache_dir)
     known = to_model[train.labels] >= 0
-    train = GlyphTensors(train.ink[known], train.distance[known], to_model[train.labels[known]])
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])[known]
+    train = _known(train, to_model)
     crops, labels = candidates(model, train_images(dataset, GLYPHS, seed), pages, seed)
     order = epoch_index(is_seed, TrainConfig.seed_repeat)
     head = fine_tune(model, train, order, crops, labels, epochs, seed)
-    held = {s: to_tensors(data[s], cache_dir) for s in HELD_OUT if s in data}
+    held = {s: _known(to_tensors(data[s], cache_dir), to_model) for s in HELD_OUT if s in data}
     config = loaded.config
     before = config.get("metrics", {})  # which epoch was chosen, on which split: still true
     metrics = {k: v for k, v in before.items() if k in ("epoch", "chosen_on")}
-    metrics |= evaluate(model, held, to_model) | {"whole_glyph_epochs": epochs}
+    metrics |= evaluate(model, held) | {"whole_glyph_epochs": epochs}
     metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
     extra = {k: config[k] for k in ("sources", "training") if k in config}
     extra |= {"metrics": metrics, KEY: head.to_config(pages=pages, epochs=epochs)}
     model_io.save(model.cpu(), loaded.labels, folder, _card(folder, config, metrics), extra)
     return head
+
+
+def _known(glyphs: GlyphTensors, to_model: torch.Tensor) -> GlyphTensors:
+    """The glyphs of classes the model knows, labelled with its own class ids."""
+    known = to_model[glyphs.labels] >= 0
+    return GlyphTensors(glyphs.ink[known], glyphs.distance[known], to_model[glyphs.labels[known]])
 
 
 def _card(folder: Path, config: dict, metrics: dict) -> str | None:
