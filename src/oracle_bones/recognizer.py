@@ -64,10 +64,9 @@ class Recognizer:
         box in the picture's pixels (raises EmptyDrawing/InvalidImage).
 
         Every candidate glyph is ranked once, while the strokes are grouped: how sure the model
-        is of it (its top probability, times what the model's whole-glyph head makes of it when
-        it has one: `wholeness`) weighs the grouping, and the
-        chosen ones keep their top `top_k`. Crops are told apart by identity: the grouping keeps
-        them all alive meanwhile.
+        is of it (its top probability, times what its whole-glyph head makes of it when it has
+        one: `wholeness`) weighs the grouping, and the chosen ones keep their top `top_k`. Crops
+        are told apart by identity: the grouping keeps them all alive meanwhile.
         """
         ranked: dict[int, list[Prediction]] = {}
 

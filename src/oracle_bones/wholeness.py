@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,12 +28,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import model as model_io
-from .augment import Augment
-from .dataset import GlyphTensors
 from .glyph import to_tensor
 from .inscription import Box, Found, box_iou, find_glyphs
 from .model import pooled_features, standardise
 from .synthetic import compose, drawing, glyph_ink, inscription
+
+if TYPE_CHECKING:  # training's own modules stay out of the recogniser's start-up
+    from .dataset import GlyphTensors
 
 KEY = "whole_glyph"  # config.json entry: {"weight": [[...] x 3], "bias": [...], "powers": [...]}
 POWERS = (0.3, 0.1)  # of the odds of whole against part, and against several (validation pages)
@@ -173,13 +174,14 @@ def fine_tune(
     labels: torch.Tensor,
     epochs: int = EPOCHS,
     seed: int = 0,
-    augment: Augment | None = None,
 ) -> Head:
     """The model's classes on `glyphs` (epochs over `index`, augmented as in training) and the
     head on the candidate `crops`, at once; the head starts from its fit on the frozen
     features. Returns the head; the model is fine-tuned in place and left in eval mode."""
+    from .augment import Augment
+
     device = next(model.parameters()).device
-    augment = augment or Augment()
+    augment = Augment()
     linear = fit(features(model, crops), labels).to(device)
     opt = torch.optim.AdamW([*model.parameters(), *linear.parameters()], lr=LR, weight_decay=0.05)
     steps = max(1, len(index) // BATCH)
@@ -210,13 +212,11 @@ def fine_tune(
     return Head(linear.weight.detach().float().cpu(), linear.bias.detach().float().cpu())
 
 
-def train_images(dataset: str | Path, count: int = GLYPHS, seed: int = 0) -> list[bytes]:
-    """`count` image files of the dataset's `train` split, drawn at random."""
+def train_images(train: Any, count: int = GLYPHS, seed: int = 0) -> list[bytes]:
+    """`count` image files of a dataset's `train` split, drawn at random."""
     import datasets
 
-    from .dataset import load
-
-    rows = load(dataset)["train"].cast_column("image", datasets.Image(decode=False))
+    rows = train.cast_column("image", datasets.Image(decode=False))
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(rows), min(count, len(rows)), replace=False)
     return [rows[int(i)]["image"]["bytes"] for i in sorted(picked)]
@@ -248,7 +248,7 @@ def fit_folder(
     known = to_model[train.labels] >= 0
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])[known]
     train = _known(train, to_model)
-    crops, labels = candidates(model, train_images(dataset, GLYPHS, seed), pages, seed)
+    crops, labels = candidates(model, train_images(data["train"], GLYPHS, seed), pages, seed)
     order = epoch_index(is_seed, TrainConfig.seed_repeat)
     head = fine_tune(model, train, order, crops, labels, epochs, seed)
     held = {s: _known(to_tensors(data[s], cache_dir), to_model) for s in HELD_OUT if s in data}
@@ -266,7 +266,7 @@ def fit_folder(
 def _known(glyphs: GlyphTensors, to_model: torch.Tensor) -> GlyphTensors:
     """The glyphs of classes the model knows, labelled with its own class ids."""
     known = to_model[glyphs.labels] >= 0
-    return GlyphTensors(glyphs.ink[known], glyphs.distance[known], to_model[glyphs.labels[known]])
+    return type(glyphs)(glyphs.ink[known], glyphs.distance[known], to_model[glyphs.labels[known]])
 
 
 def _card(folder: Path, config: dict, metrics: dict) -> str | None:
