@@ -1,13 +1,13 @@
 """Fine-tune a timm backbone on the oracle bone dataset.
 
-    python train.py                                   # the bundled model's recipe (and
-                                                      # the reader's whole-glyph head: `wholeness`)
+    python train.py                                   # the bundled model's recipe, and
+                                                      # its whole-glyph head (training.wholeness)
     python train.py --arch seed-cnn --epochs 15 --out build/seed-cnn  # the 2022 baseline
     accelerate launch train.py --mixed-precision bf16 # one or several GPUs
     python train.py --resume                          # continue after an interruption
     python train.py --push-to-hub USER/REPO           # then upload the best model folder
 
-Every option is a field of `oracle_bones.training.TrainConfig`; the defaults are the recipe.
+Every option is a field of `oracle_bones.training.loop.TrainConfig`; the defaults are the recipe.
 """
 
 import argparse
@@ -17,9 +17,14 @@ import os
 import sys
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # the package, without install
 
-from oracle_bones.training import TrainConfig, train
+from oracle_bones.model import HEAD_KEY
+from oracle_bones.publish import push_model
+from oracle_bones.training.loop import TrainConfig, train
+from oracle_bones.training.wholeness import fit_folder
 
 
 def parse_args() -> tuple[TrainConfig, str | None]:
@@ -42,8 +47,6 @@ def parse_args() -> tuple[TrainConfig, str | None]:
     args = vars(parser.parse_args())
     push, threads = args.pop("push_to_hub"), args.pop("threads")
     if threads:
-        import torch
-
         torch.set_num_threads(threads)
     return TrainConfig(**args), push
 
@@ -53,20 +56,16 @@ def main() -> int:
     best = train(cfg)
     if int(os.environ.get("RANK", "0")):
         return 0  # the main process evaluates, reports and pushes
-    if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's head: `wholeness`
-        from oracle_bones.wholeness import KEY, fit_folder
-
+    if cfg.wholeness_pages and cfg.arch != "seed-cnn":  # the reader's head: `training.wholeness`
         folder = Path(cfg.out)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        if KEY not in config:  # not yet (a resumed run may have done it)
+        if HEAD_KEY not in config:  # not yet (a resumed run may have done it)
             pages, epochs = cfg.wholeness_pages, cfg.wholeness_epochs
             fit_folder(folder, cfg.dataset, pages, epochs, Path(cfg.cache_dir), cfg.seed)
             config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         best = config["metrics"]  # the fine-tuned weights', judged again
     print(json.dumps({k: v for k, v in best.items() if k != "score"}))
     if push:
-        from oracle_bones.publish import push_model
-
         print(push_model(cfg.out, push))
     return 0
 

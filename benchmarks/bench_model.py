@@ -21,10 +21,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from oracle_bones.evaluate import evaluate_model
-from oracle_bones.glyph import square_glyph
-from oracle_bones.pen import pen_drawn
-from oracle_bones.recognizer import BUNDLED, Recognizer
+from oracle_bones.glyphs.glyph import square_glyph
+from oracle_bones.glyphs.pen import pen_drawn
+from oracle_bones.reading.recognizer import BUNDLED, Recognizer
+from oracle_bones.training.evaluate import evaluate_model
 
 
 def measure(source: Path, dataset: str, png: bytes) -> dict:

@@ -33,12 +33,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from oracle_bones.dataset import split_seed
-from oracle_bones.glyph import EmptyDrawing
-from oracle_bones.inscription import box_iou
-from oracle_bones.recognizer import Recognizer
-from oracle_bones.sources import SOURCES
-from oracle_bones.synthetic import glyph_ink, inscription, photograph
+from oracle_bones.data.dataset import split_seed
+from oracle_bones.data.sources import SOURCES
+from oracle_bones.glyphs.glyph import EmptyDrawing
+from oracle_bones.glyphs.synthetic import glyph_ink, inscription, photograph
+from oracle_bones.reading.inscription import box_iou
+from oracle_bones.reading.recognizer import Recognizer
 
 SMALL = (0.03, 0.08)  # a glyph's share of a photo's shorter side, for "small in the frame"
 ASKEW = 12.0  # degrees: the most a page is turned in the photos askew (4 in the others)

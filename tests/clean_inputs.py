@@ -14,9 +14,9 @@ import numpy as np
 from conftest import DATA
 from PIL import Image, ImageDraw, ImageFont
 
-from oracle_bones.glyph import grey_array, resize
-from oracle_bones.sources import SOURCES
-from oracle_bones.sources.font import FontSource, read_table, render_glyph
+from oracle_bones.data.sources import SOURCES
+from oracle_bones.data.sources.font import FontSource, read_table, render_glyph
+from oracle_bones.glyphs.glyph import grey_array, resize
 
 FONTS = {s.name: s.font_file for s in SOURCES.values() if isinstance(s, FontSource)}
 

@@ -33,7 +33,7 @@ def chars(label_value: dict) -> list[str]:
 
 
 def pen_png(image, path: Path) -> Path:
-    from oracle_bones.forms import pen_rendering
+    from oracle_bones.space.forms import pen_rendering
 
     pen_rendering(image).save(path)
     return path

@@ -10,8 +10,8 @@ import pytest
 from conftest import DATA, ROOT
 from PIL import Image
 
-from oracle_bones.annotate import reading_line
-from oracle_bones.synthetic import glyph_ink, inscription
+from oracle_bones.glyphs.synthetic import glyph_ink, inscription
+from oracle_bones.space.annotate import reading_line
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

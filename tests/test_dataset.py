@@ -22,7 +22,7 @@ from conftest import DATA, ROOT, run_cli
 from tiny_sources import needs_data, seed_items, write_jiaguwen
 
 from oracle_bones.cli import main
-from oracle_bones.dataset import (
+from oracle_bones.data.dataset import (
     HELD_OUT,
     SAME_SOURCE_THRESHOLD,
     SEED,
@@ -32,8 +32,8 @@ from oracle_bones.dataset import (
     save,
     similarity_features,
 )
-from oracle_bones.glyph import square_glyph
-from oracle_bones.sources import DEFAULT_SOURCES, SOURCES
+from oracle_bones.data.sources import DEFAULT_SOURCES, SOURCES
+from oracle_bones.glyphs.glyph import square_glyph
 
 FIGURES = (*SPLITS, *(f"{s}_classes" for s in SPLITS))
 

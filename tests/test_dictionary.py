@@ -2,7 +2,7 @@
 
 import pytest
 
-from oracle_bones.dictionary import ATTRIBUTION, Entry, lookup, simplified, word_count
+from oracle_bones.space.dictionary import ATTRIBUTION, Entry, lookup, simplified, word_count
 
 
 def test_an() -> None:

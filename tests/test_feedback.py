@@ -15,9 +15,9 @@ from conftest import run_cli
 from images import cross
 from PIL import Image, ImageDraw
 
-from oracle_bones import feedback
-from oracle_bones.feedback import FeedbackError, FeedbackStore, RateLimit, check_label
-from oracle_bones.glyph import to_tensor
+from oracle_bones.data.sources.feedback import SharedDrawing, shared_drawings
+from oracle_bones.glyphs.glyph import to_tensor
+from oracle_bones.space.feedback import FeedbackError, FeedbackStore, RateLimit, check_label
 
 TOP = [("田", 0.5), ("由", 0.2), ("甲", 0.1)]
 ROW_KEYS = ["file_name", "id", "label", "known", "top10", "model", "revision", "created"]
@@ -76,9 +76,7 @@ def test_a_share_is_an_image_folder_row_and_an_ink_only_png(tmp_path: Path) -> N
     # The stored ink is the drawing as the model sees it.
     assert float((to_tensor(png) - to_tensor(src)).abs().mean()) < 0.02
 
-    assert feedback.shared_drawings(store.folder) == [
-        feedback.SharedDrawing(drawing_id, png, "田", True)
-    ]
+    assert shared_drawings(store.folder) == [SharedDrawing(drawing_id, png, "田", True)]
     ds = datasets.load_dataset(
         "imagefolder", data_dir=str(store.folder), cache_dir=str(tmp_path / "cache")
     )["train"]
@@ -182,7 +180,7 @@ def test_rate_limit_per_session() -> None:
 CRASH = """
 import json, os, sys
 from pathlib import Path
-from oracle_bones import feedback
+from oracle_bones.space import feedback
 
 folder, where, image = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 store = feedback.FeedbackStore(folder)
@@ -272,4 +270,4 @@ def test_a_damaged_row_in_the_middle_is_an_error_naming_the_line(tmp_path: Path)
     first, second = meta.read_text(encoding="utf-8").splitlines()
     meta.write_text(f"{first[:-3]}\n{second}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"metadata.jsonl:1: not a JSON row"):
-        feedback.shared_drawings(store.folder)
+        shared_drawings(store.folder)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import BUNDLED, run_cli
 
-from oracle_bones.forms import FILE, LEVELS, NOT_FORMS, Forms, build, normalise, pack, unpack
+from oracle_bones.space.forms import FILE, LEVELS, NOT_FORMS, Forms, build, normalise, pack, unpack
 
 STEP = 255 // (LEVELS - 1)  # the stored ink's grey step
 

@@ -29,7 +29,7 @@ from images import (
 )
 from PIL import Image
 
-from oracle_bones.glyph import EmptyDrawing, InvalidImage, grey_array, to_tensor
+from oracle_bones.glyphs.glyph import EmptyDrawing, InvalidImage, grey_array, to_tensor
 
 
 def assert_cross(t: torch.Tensor, paper: float = 0.1) -> None:

@@ -201,7 +201,7 @@ def expected(tiny: Path) -> list[list[list]]:
 def startup_s() -> float:
     """Seconds a fresh interpreter takes to import what the commands import (the CPU is shared,
     so this varies): the fault bounds of the commands come on top of it."""
-    modules = "datasets, timm, torch, oracle_bones.publish, oracle_bones.recognizer"
+    modules = "datasets, timm, torch, oracle_bones.publish, oracle_bones.reading.recognizer"
     result, seconds = timed("-c", f"import {modules}", env={})
     assert result.returncode == 0, result.stderr[-3000:]
     return seconds

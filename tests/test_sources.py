@@ -20,13 +20,13 @@ from conftest import DATA
 from hub_server import free_port
 from tiny_sources import needs_data
 
-from oracle_bones.glyph import to_tensor
-from oracle_bones.isobs_labels import COLUMNS, MAX_RANK, align, headwords
-from oracle_bones.sources import DEFAULT_SOURCES, SOURCES, SourceUnavailable, base
-from oracle_bones.sources.ayjgw import IMAGES, UPSTREAM_LABELS, upstream_labels
-from oracle_bones.sources.font import COLUMNS as GLYPH_COLUMNS
-from oracle_bones.sources.fzjgw import founder_glyphs
-from oracle_bones.sources.isobs import LABELS
+from oracle_bones.data.sources import DEFAULT_SOURCES, SOURCES, SourceUnavailable, base
+from oracle_bones.data.sources.ayjgw import IMAGES, UPSTREAM_LABELS, upstream_labels
+from oracle_bones.data.sources.font import COLUMNS as GLYPH_COLUMNS
+from oracle_bones.data.sources.fzjgw import founder_glyphs
+from oracle_bones.data.sources.isobs import LABELS
+from oracle_bones.glyphs.glyph import to_tensor
+from oracle_bones.training.isobs_labels import COLUMNS, MAX_RANK, align, headwords
 
 FOUNDER_WORKBOOK = DATA / "fzjgw" / "方正甲骨文.xlsx"
 
@@ -353,7 +353,7 @@ def test_shared_drawings_build_as_a_source_with_their_own_test(tmp_path: Path) -
     from conftest import run_cli
     from tiny_sources import seed_items, write_jiaguwen
 
-    from oracle_bones.feedback import FeedbackStore
+    from oracle_bones.space.feedback import FeedbackStore
 
     items = seed_items(labels=4, per_label=3)
     write_jiaguwen(tmp_path, items)

@@ -23,9 +23,10 @@ from PIL import Image
 from test_feedback import ROW_KEYS, png_chunks
 
 from oracle_bones import Recognizer
-from oracle_bones.feedback import PUSHED, _BoundedApi
-from oracle_bones.glyph import to_tensor
+from oracle_bones.glyphs.glyph import to_tensor
 from oracle_bones.hub import HubUnavailable
+from oracle_bones.space.feedback import PUSHED
+from oracle_bones.space.feedback_push import _BoundedApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -18,8 +18,7 @@ import torch
 from conftest import DATA, ROOT, run_cli
 
 from oracle_bones import Recognizer, to_tensor
-from oracle_bones.model import standardise
-from oracle_bones.wholeness import KEY
+from oracle_bones.model import HEAD_KEY, standardise
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -78,7 +77,7 @@ def test_loss_falls_and_folder_is_written(trained):
     config = json.loads((work / "model" / "config.json").read_text(encoding="utf-8"))
     assert config["num_classes"] == len(config["label_names"]) == 40
     assert config["pretrained_cfg"]["input_size"] == [1, 64, 64]
-    assert config[KEY]["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1  # fine-tuned
+    assert config[HEAD_KEY]["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1  # fine-tuned
     assert (work / "runs").is_dir() and any((work / "runs").iterdir())  # TensorBoard events
 
 
@@ -203,7 +202,7 @@ def test_epochs_are_judged_and_logged_on_validation_alone(seed_dataset, tmp_path
 
 
 def test_seed_images_are_repeated_in_each_epoch():
-    from oracle_bones.training import epoch_index
+    from oracle_bones.training.loop import epoch_index
 
     is_seed = torch.tensor([True, False, False, True])
     assert epoch_index(is_seed, 1).tolist() == [0, 1, 2, 3]
@@ -240,7 +239,7 @@ def launch_two(args: list[str], tmp_path: Path, cpu: bool = True) -> subprocess.
 @pytest.mark.slow
 def test_two_processes_train_in_step_and_write_a_loadable_folder(seed_dataset, tmp_path):
     from oracle_bones.model import create
-    from oracle_bones.training import weights_digest
+    from oracle_bones.training.loop import weights_digest
 
     work = tmp_path / "ddp"
     r = launch_two(train_args(seed_dataset, work, epochs=2, classes=20), tmp_path)
@@ -277,7 +276,7 @@ def test_processes_that_accelerate_does_not_join_stop_before_training(seed_datas
 
 
 def test_every_process_gets_images_in_every_step():
-    from oracle_bones.training import _batch_starts
+    from oracle_bones.training.loop import _batch_starts
 
     assert list(_batch_starts(130, 64, 1)) == [0, 64, 128]  # one process: every image
     assert list(_batch_starts(130, 32, 2)) == [0, 64, 128]  # 2 left: one each

@@ -16,8 +16,8 @@ import torch
 from conftest import BUNDLED, DATA, run_cli
 
 from oracle_bones import Recognizer
-from oracle_bones.model import pooled_features
-from oracle_bones.wholeness import KEY, PART, SEVERAL, WHOLE, candidates, features
+from oracle_bones.model import HEAD_KEY, PART, SEVERAL, WHOLE, pooled_features
+from oracle_bones.training.wholeness import candidates, features
 
 SEED = DATA / "jiaguwen"
 
@@ -45,7 +45,7 @@ def test_the_bundled_head_tells_whole_glyphs_from_parts_and_from_several(held_ou
     against 0.58, and 0.997 against 0.83, for the bundled model)."""
     torch.set_num_threads(1)
     rec = Recognizer.from_pretrained(BUNDLED)
-    assert rec.whole_glyph is not None, f"no {KEY} in {BUNDLED / 'config.json'}"
+    assert rec.whole_glyph is not None, f"no {HEAD_KEY} in {BUNDLED / 'config.json'}"
     crops, labels = candidates(rec.model, held_out_files, pages=40, seed=1)
     f = features(rec.model, crops)
     with torch.no_grad():
@@ -70,7 +70,7 @@ def test_fit_wholeness_fine_tunes_a_folder_that_timm_and_the_recognizer_load(
     folder = tmp_path / "model"
     shutil.copytree(BUNDLED, folder)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config.pop(KEY, None)
+    config.pop(HEAD_KEY, None)
     (folder / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
     assert Recognizer.from_pretrained(folder).whole_glyph is None
     before = Recognizer.from_pretrained(folder).model.state_dict()
@@ -82,7 +82,7 @@ def test_fit_wholeness_fine_tunes_a_folder_that_timm_and_the_recognizer_load(
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    entry = config[KEY]
+    entry = config[HEAD_KEY]
     assert np.shape(entry["weight"]) == (3, config["num_features"]) and len(entry["bias"]) == 3
     assert entry["pages"] == 30 and entry["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1
     assert np.isfinite(entry["weight"]).all() and np.any(entry["weight"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from oracle_bones.sources.xlsx import read_sheets
+from oracle_bones.data.sources.xlsx import read_sheets
 
 WORKBOOK = DATA / "fzjgw" / "方正甲骨文.xlsx"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from oracle_bones.sources import SOURCES
+from oracle_bones.data.sources import SOURCES
 
 needs_data = pytest.mark.skipif(
     not (DATA / "jiaguwen" / "index.json").exists(), reason=f"no data at {DATA}"

@@ -1,9 +1,16 @@
 """Recognise a hand-drawn oracle bone script glyph (甲骨文) and name it in modern Chinese."""
 
-DEFAULT_MODEL_REPO = "oracle-bones/oracle-bone-recognizer"
-DEFAULT_DATASET_REPO = "oracle-bones/oracle-bone-glyphs"
+from .glyphs.glyph import EmptyDrawing, GlyphError, InvalidImage, to_tensor
+from .hub import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO
+from .reading.recognizer import Prediction, Recognizer
 
-from .glyph import EmptyDrawing, GlyphError, InvalidImage, to_tensor  # noqa: E402
-from .recognizer import Prediction, Recognizer  # noqa: E402
-
-__all__ = ["EmptyDrawing", "GlyphError", "InvalidImage", "Prediction", "Recognizer", "to_tensor"]
+__all__ = [
+    "DEFAULT_DATASET_REPO",
+    "DEFAULT_MODEL_REPO",
+    "EmptyDrawing",
+    "GlyphError",
+    "InvalidImage",
+    "Prediction",
+    "Recognizer",
+    "to_tensor",
+]

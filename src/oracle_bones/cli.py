@@ -3,48 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
+from collections import Counter
 from pathlib import Path
 
-from .sources import DEFAULT_SOURCES
+import torch
+
+from .data.dataset import build as build_glyphs
+from .data.dataset import save as save_glyphs
+from .data.review import isobs_audit, write_review
+from .data.sources import DEFAULT_SOURCES, SOURCES
+from .glyphs.glyph import GlyphError, to_tensor
+from .hub import HubUnavailable
+from .model import ModelFileError
+from .publish import push_dataset as publish_dataset
+from .publish import push_model as publish_model
+from .reading.recognizer import Recognizer
+from .space.forms import build as build_forms
+from .space.forms import write_examples
+from .training.evaluate import evaluate_model
+from .training.isobs_labels import label_table, write_table
+from .training.wholeness import fit_folder
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
 
 def build_dataset(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from .dataset import build, save
-    from .sources import SOURCES
-
     if args.feedback_dir:
         SOURCES["feedback"] = dataclasses.replace(SOURCES["feedback"], folder=args.feedback_dir)
-    dd, stats = build(args.data_dir, args.sources.split(","))
-    save(dd, stats, args.out)
+    dd, stats = build_glyphs(args.data_dir, args.sources.split(","))
+    save_glyphs(dd, stats, args.out)
     print(dd)
     print(f"Wrote {args.out} ({stats.num_classes} classes); card: {args.out / 'README.md'}")
     return 0
 
 
 def push_dataset(args: argparse.Namespace) -> int:
-    from .publish import push_dataset as push
-
-    print(push(args.dataset_dir, args.repo_id))
+    print(publish_dataset(args.dataset_dir, args.repo_id))
     return 0
 
 
 def push_model(args: argparse.Namespace) -> int:
-    from .publish import push_model as push
-
-    print(push(args.model_dir, args.repo_id))
+    print(publish_model(args.model_dir, args.repo_id))
     return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    import json
-
-    from .evaluate import evaluate_model
-
     metrics = evaluate_model(args.model, args.dataset, args.out)
     print(json.dumps(metrics, indent=2, ensure_ascii=False))
     return 0
@@ -52,13 +58,6 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     """Batch the readable images; report unreadable ones and still answer the rest."""
-    import json
-
-    import torch
-
-    from .glyph import GlyphError, to_tensor
-    from .recognizer import Recognizer
-
     rec = Recognizer.from_pretrained(args.model)
     tensors, errors = {}, {}
     for path in args.images:
@@ -87,11 +86,6 @@ def predict(args: argparse.Namespace) -> int:
 
 def read(args: argparse.Namespace) -> int:
     """Each picture's glyphs in reading order; unreadable pictures reported, the rest answered."""
-    import json
-
-    from .glyph import GlyphError
-    from .recognizer import Recognizer
-
     rec = Recognizer.from_pretrained(args.model)
     failed = False
     for path in args.images:
@@ -120,9 +114,7 @@ def _as_json(predictions) -> list[dict]:
 
 
 def forms(args: argparse.Namespace) -> int:
-    from .forms import build, write_examples
-
-    known = build(args.dataset, args.per_char, skip_sources=args.skip_sources.split(","))
+    known = build_forms(args.dataset, args.per_char, skip_sources=args.skip_sources.split(","))
     known.save(args.out)
     size = args.out.stat().st_size / 1e6
     print(f"Wrote {args.out}: {known.stored} forms of {len(known)} characters ({size:.1f} MB)")
@@ -133,11 +125,6 @@ def forms(args: argparse.Namespace) -> int:
 
 
 def label_isobs(args: argparse.Namespace) -> int:
-    from collections import Counter
-
-    from .isobs_labels import label_table, write_table
-    from .recognizer import Recognizer
-
     rows = label_table(Recognizer.from_pretrained(args.model), args.data_dir)
     write_table(rows, args.out)
     labelled = [r for r in rows if r["char"]]
@@ -151,24 +138,18 @@ def label_isobs(args: argparse.Namespace) -> int:
 
 
 def audit_isobs(args: argparse.Namespace) -> int:
-    from .review import isobs_audit
-
     for path in isobs_audit(args.dataset, args.data_dir, args.out, args.seed):
         print(f"Wrote {path}")
     return 0
 
 
 def review(args: argparse.Namespace) -> int:
-    from .review import write_review
-
     for path in write_review(args.dataset, args.out, args.seed):
         print(f"Wrote {path}")
     return 0
 
 
 def fit_wholeness(args: argparse.Namespace) -> int:
-    from .wholeness import fit_folder
-
     head = fit_folder(args.model_dir, args.dataset, args.pages, args.epochs, args.cache_dir)
     features = head.weight.shape[1]
     print(f"Fine-tuned {args.model_dir} with its whole-glyph head ({features} features)")
@@ -268,9 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=review)
 
     args = parser.parse_args(argv)
-    from .hub import HubUnavailable
-    from .model import ModelFileError
-
     try:
         return args.fn(args)
     except (HubUnavailable, ModelFileError, RuntimeError, ValueError, OSError) as e:

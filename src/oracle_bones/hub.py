@@ -12,12 +12,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+DEFAULT_MODEL_REPO = "oracle-bones/oracle-bone-recognizer"
+DEFAULT_DATASET_REPO = "oracle-bones/oracle-bone-glyphs"
 PULL_TIMEOUT_S = float(os.environ.get("OBS_HUB_TIMEOUT", "10"))
 PUSH_TIMEOUT_S = float(os.environ.get("OBS_HUB_PUSH_TIMEOUT", "900"))
+DATASET_TIMEOUT_S = PUSH_TIMEOUT_S  # a whole dataset: as long as a push may take
 MODEL_FILES = ["config.json", "model.safetensors", "README.md"]
 
 
@@ -140,6 +143,13 @@ def download_model(repo_id: str, timeout: float = PULL_TIMEOUT_S) -> Path:
         return folder
 
     return bounded(fetch, timeout, f"downloading {repo_id}")
+
+
+def download_dataset(repo_id: str, timeout: float = DATASET_TIMEOUT_S) -> Any:
+    """A dataset repo as a `datasets.DatasetDict` (bounded, like every call here)."""
+    import datasets  # a second or two to import: only for those who train from the Hub
+
+    return bounded(lambda: datasets.load_dataset(repo_id), timeout, f"downloading {repo_id}")
 
 
 def push_folder(folder: Path, repo_id: str, repo_type: str, message: str) -> str:

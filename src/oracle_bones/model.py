@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import safetensors.torch
 import timm
@@ -18,7 +19,7 @@ from timm.models import register_model
 from torch import nn
 
 from .files import atomic_dir
-from .glyph import INPUT_SIZE
+from .glyphs.glyph import INPUT_SIZE
 
 DEFAULT_ARCH = "resnet10t"
 MEAN, STD = (0.5,), (0.5,)  # ink-high input in [0, 1] -> [-1, 1]
@@ -36,6 +37,53 @@ def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     if not hasattr(model, "forward_head"):
         raise TypeError(f"{type(model).__name__} has no pooled features (a timm model has)")
     return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
+# The whole-glyph head (`training.wholeness` fits it): whole glyph, part of one, or several.
+HEAD_KEY = (
+    "whole_glyph"  # config.json entry: {"weight": [[...] x 3], "bias": [...], "powers": [...]}
+)
+POWERS = (0.3, 0.1)  # of the odds of whole against part, and against several (validation pages)
+WHOLE, PART, SEVERAL = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Head:
+    """Whole glyph, part of one, or several, from pooled features; and what the reader makes
+    of it."""
+
+    weight: torch.Tensor  # (3, num_features)
+    bias: torch.Tensor  # (3,)
+    powers: tuple[float, float] = POWERS
+
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return features.float() @ self.weight.T + self.bias
+
+    def log_factor(self, features: torch.Tensor) -> torch.Tensor:
+        """Log of what the reader multiplies the model's confidence in each crop by."""
+        z = self.logits(features)
+        return self.powers[0] * (z[:, WHOLE] - z[:, PART]) + self.powers[1] * (
+            z[:, WHOLE] - z[:, SEVERAL]
+        )
+
+    @classmethod
+    def from_config(cls, config: dict) -> Head | None:
+        entry = config.get(HEAD_KEY)
+        if not entry:
+            return None
+        return cls(
+            torch.tensor(entry["weight"], dtype=torch.float32),
+            torch.tensor(entry["bias"], dtype=torch.float32),
+            tuple(entry["powers"]),
+        )
+
+    def to_config(self, **about: Any) -> dict:
+        return {
+            "weight": [[round(v, 6) for v in row] for row in self.weight.tolist()],
+            "bias": [round(v, 6) for v in self.bias.tolist()],
+            "powers": list(self.powers),
+            **about,
+        }
 
 
 class ModelFileError(ValueError):

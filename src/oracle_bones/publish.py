@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import datasets
+from huggingface_hub import DatasetCard
+
+from .data.dataset import STATS_FILE
+from .data.sources import SOURCES
 from .hub import PUSH_TIMEOUT_S, bounded, check_token, push_folder
+from .model import load
 
 
 def check_publishable(sources: list[str], what: Path) -> None:
     """Refuse to publish what was built from a source whose terms forbid it (fzjgw)."""
-    from .sources import SOURCES
-
     barred = [s for s in sources if s in SOURCES and not SOURCES[s].publishable]
     if barred:
         raise ValueError(
@@ -26,11 +30,6 @@ def push_dataset(dataset_dir: Path, repo_id: str) -> str:
     `push_to_hub` writes a README whose front matter (`dataset_info`, `configs`) tells
     `load_dataset` how to read the files; our card's front matter is merged over it.
     """
-    import datasets
-    from huggingface_hub import DatasetCard
-
-    from .dataset import STATS_FILE
-
     stats = json.loads((Path(dataset_dir) / STATS_FILE).read_text(encoding="utf-8"))
     check_publishable(stats["sources"], Path(dataset_dir))
     check_token()
@@ -51,8 +50,6 @@ def push_dataset(dataset_dir: Path, repo_id: str) -> str:
 
 def push_model(model_dir: str | Path, repo_id: str) -> str:
     """Upload config.json, model.safetensors and README.md after checking the folder loads."""
-    from .model import load
-
     loaded = load(Path(model_dir))  # refuse to publish a folder our own loader would reject
     check_publishable(loaded.config.get("sources", []), Path(model_dir))
     check_token()

@@ -28,9 +28,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, is_drawing, open_image
-from .photo import stroke_width
-from .upright import Turn, skew
+from ..glyphs.glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, is_drawing, open_image
+from ..glyphs.photo import stroke_width
+from ..glyphs.upright import Turn, skew
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the picture's pixels, x1 and y1 exclusive
 Confidence = Callable[[Sequence[np.ndarray]], Sequence[float]]  # crops -> max probability each
@@ -75,7 +75,7 @@ def find_glyphs(
 ) -> list[Found]:
     """The glyphs of `image` in reading order (raises EmptyDrawing / InvalidImage); every
     candidate glyph weighed is added to `candidates` when given (to fit the scores on pages
-    with known glyphs: `wholeness`)."""
+    with known glyphs: `training.wholeness`)."""
     picture = (
         image if isinstance(image, (dict, np.ndarray, Image.Image)) else open_image(image, SIDE)
     )

@@ -9,9 +9,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .glyph import open_image
-from .inscription import Box
-from .recognizer import Prediction
+from ..glyphs.glyph import open_image
+from ..reading.inscription import Box
+from ..reading.recognizer import Prediction
 
 BOX_COLOUR = (220, 38, 38)
 SHOWN_SIDE = 1024  # the annotated picture is at most this big: it is for the page, not for print

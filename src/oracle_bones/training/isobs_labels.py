@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .files import atomic_file
-from .glyph import GlyphError, to_tensor
-from .recognizer import Recognizer
-from .sources.isobs import ISOBS
+from ..data.sources.isobs import ISOBS
+from ..files import atomic_file
+from ..glyphs.glyph import GlyphError, to_tensor
+from ..reading.recognizer import Recognizer
 
 # The gain of placing a class at a headword is its mean log-probability minus this: a class
 # whose best character is less likely than about 1 in 1,000 stays out of the alignment.

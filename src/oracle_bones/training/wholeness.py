@@ -1,5 +1,5 @@
-"""A whole glyph, a part of one, or several: a head over the model's pooled features that helps
-the inscription reader decide where one glyph ends and the next begins.
+"""Fine-tuning the model with its whole-glyph head (`model.Head`): whole glyph, part of one, or
+several, which helps the inscription reader decide where one glyph ends and the next begins.
 
 The model learnt whole glyphs only, so its top probability tells a run of two glyphs from one
 glyph only where it knows both, and a fragment (a lone stroke looks like 一) from the glyph it
@@ -8,37 +8,36 @@ tasks at once: its classes, on the train glyphs as in training, and a linear hea
 reader's own candidate glyphs on pages composed from `train` glyphs (`synthetic.inscription`,
 and more rows, the weak layout), each labelled by its box against the known ones: whole, a part
 of one, or several. The head's log-odds of whole against part and of whole against several,
-to the powers POWERS, multiply into the confidence the reader weighs. A head fitted on the
+to the powers `model.POWERS`, multiply into the confidence the reader weighs. A head fitted on the
 frozen features told whole from several too poorly to use (it cost pages of the seed's hand):
-the features had to learn it. The head lives in the model's config.json under KEY, so it
-travels with the weights through the Hub; a model without one reads as before.
+the features had to learn it. The head lives in the model's config.json under `model.HEAD_KEY`,
+so it travels with the weights through the Hub; a model without one reads as before.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import datasets
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import model as model_io
-from .glyph import to_tensor
-from .inscription import Box, Found, box_iou, find_glyphs
-from .model import pooled_features, standardise
-from .synthetic import compose, drawing, glyph_ink, inscription
+from .. import model as model_io
+from ..data.cards import render_model_card
+from ..data.dataset import HELD_OUT, SEED, GlyphTensors, load, to_tensors
+from ..glyphs.glyph import to_tensor
+from ..glyphs.synthetic import compose, drawing, glyph_ink, inscription
+from ..model import HEAD_KEY, PART, SEVERAL, WHOLE, Head, pooled_features, standardise
+from ..reading.inscription import Box, Found, box_iou, find_glyphs
+from .augment import Augment
+from .evaluate import evaluate
+from .loop import TrainConfig, epoch_index
 
-if TYPE_CHECKING:  # training's own modules stay out of the recogniser's start-up
-    from .dataset import GlyphTensors
-
-KEY = "whole_glyph"  # config.json entry: {"weight": [[...] x 3], "bias": [...], "powers": [...]}
-POWERS = (0.3, 0.1)  # of the odds of whole against part, and against several (validation pages)
-WHOLE, PART, SEVERAL = 0, 1, 2
 COVER = 0.5  # a candidate holds a glyph when it covers this share of the glyph's box
 SAME = 0.75  # ... and is that glyph when their boxes' IoU reaches this
 PAGES = 4000  # composed pages (about 57,000 candidates, 3 minutes on a core)
@@ -48,45 +47,6 @@ EPOCHS = 3  # of fine-tuning, each a pass over the train glyphs as in training
 LR = 3e-4  # peak learning rate of the fine-tuning, decayed to zero (cosine)
 BATCH = 128  # train glyphs per step, and as many candidates
 L2 = 1e-3  # of the head's first fit on the frozen features
-
-
-@dataclass(frozen=True)
-class Head:
-    """Whole glyph, part of one, or several, from pooled features; and what the reader makes
-    of it."""
-
-    weight: torch.Tensor  # (3, num_features)
-    bias: torch.Tensor  # (3,)
-    powers: tuple[float, float] = POWERS
-
-    def logits(self, features: torch.Tensor) -> torch.Tensor:
-        return features.float() @ self.weight.T + self.bias
-
-    def log_factor(self, features: torch.Tensor) -> torch.Tensor:
-        """Log of what the reader multiplies the model's confidence in each crop by."""
-        z = self.logits(features)
-        return self.powers[0] * (z[:, WHOLE] - z[:, PART]) + self.powers[1] * (
-            z[:, WHOLE] - z[:, SEVERAL]
-        )
-
-    @classmethod
-    def from_config(cls, config: dict) -> Head | None:
-        entry = config.get(KEY)
-        if not entry:
-            return None
-        return cls(
-            torch.tensor(entry["weight"], dtype=torch.float32),
-            torch.tensor(entry["bias"], dtype=torch.float32),
-            tuple(entry["powers"]),
-        )
-
-    def to_config(self, **about: Any) -> dict:
-        return {
-            "weight": [[round(v, 6) for v in row] for row in self.weight.tolist()],
-            "bias": [round(v, 6) for v in self.bias.tolist()],
-            "powers": list(self.powers),
-            **about,
-        }
 
 
 def label(box: Box, truth: Sequence[Box]) -> int:
@@ -178,8 +138,6 @@ def fine_tune(
     """The model's classes on `glyphs` (epochs over `index`, augmented as in training) and the
     head on the candidate `crops`, at once; the head starts from its fit on the frozen
     features. Returns the head; the model is fine-tuned in place and left in eval mode."""
-    from .augment import Augment
-
     device = next(model.parameters()).device
     augment = Augment()
     linear = fit(features(model, crops), labels).to(device)
@@ -214,8 +172,6 @@ def fine_tune(
 
 def train_images(train: Any, count: int = GLYPHS, seed: int = 0) -> list[bytes]:
     """`count` image files of a dataset's `train` split, drawn at random."""
-    import datasets
-
     rows = train.cast_column("image", datasets.Image(decode=False))
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(rows), min(count, len(rows)), replace=False)
@@ -234,10 +190,6 @@ def fit_folder(
     docstring), judge it again on every held-out split, and write it back: weights, head,
     metrics and card. Glyphs of classes the model does not know are left out of both, as
     training with `limit_classes` leaves them out."""
-    from .dataset import HELD_OUT, SEED, load, to_tensors
-    from .evaluate import evaluate
-    from .training import TrainConfig, epoch_index
-
     folder = Path(folder)
     loaded = model_io.load(folder)
     model = loaded.model.to(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
@@ -258,7 +210,7 @@ def fit_folder(
     metrics |= evaluate(model, held) | {"whole_glyph_epochs": epochs}
     metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
     extra = {k: config[k] for k in ("sources", "training") if k in config}
-    extra |= {"metrics": metrics, KEY: head.to_config(pages=pages, epochs=epochs)}
+    extra |= {"metrics": metrics, HEAD_KEY: head.to_config(pages=pages, epochs=epochs)}
     model_io.save(model.cpu(), loaded.labels, folder, _card(folder, config, metrics), extra)
     return head
 
@@ -272,8 +224,6 @@ def _known(glyphs: GlyphTensors, to_model: torch.Tensor) -> GlyphTensors:
 def _card(folder: Path, config: dict, metrics: dict) -> str | None:
     """The model card with the new figures, when the folder says how it was trained; else the
     card it has."""
-    from .cards import render_model_card
-
     training = config.get("training")
     if not training:
         readme = folder / "README.md"
@@ -283,5 +233,6 @@ def _card(folder: Path, config: dict, metrics: dict) -> str | None:
         config["label_names"],
         {**metrics, "training": training},
         training["dataset"],
+        config.get("sources", ()),
         Path(training["baseline"]) if training.get("baseline") else None,
     )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-TEMPLATES = Path(__file__).resolve().parents[2]  # dataset_card.md and model_card.md live at the top
+from ..glyphs.glyph import INPUT_SIZE
+from ..hub import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO
+from .sources import DEFAULT_SOURCES, SOURCES
+from .sources.isobs import LABELS
+
+TEMPLATES = Path(__file__).resolve().parents[3]  # dataset_card.md and model_card.md live at the top
 
 
 def render(template: str, **values: Any) -> str:
@@ -22,12 +30,10 @@ def render(template: str, **values: Any) -> str:
     return env.get_template(template).render(**values)
 
 
-def render_dataset_card(stats: Any) -> str:
-    from .dataset import SAME_SOURCE_THRESHOLD, SPLITS
-    from .sources import SOURCES
-
+def render_dataset_card(stats: Any, splits: Sequence[str], same_source_threshold: float) -> str:
+    """The dataset's card from its build figures (`dataset.BuildStats`), split by split."""
     images = stats.images
-    totals = {split: sum(images[s][split] for s in stats.sources) for split in SPLITS}
+    totals = {split: sum(images[s][split] for s in stats.sources) for split in splits}
     n = sum(totals.values())
     size = "1K<n<10K" if n < 10_000 else "10K<n<100K"
     sources = [SOURCES[s] for s in stats.sources]
@@ -36,13 +42,13 @@ def render_dataset_card(stats: Any) -> str:
         "dataset_card.md",
         stats=stats,
         sources=sources,
-        splits=SPLITS,
+        splits=splits,
         totals=totals,
         size_category=size,
         licence="mit" if licences == {"mit"} else "other",
         unknown=[s.name for s in sources if s.licence_id == "unknown"],
         unpublishable=[s.name for s in sources if not s.publishable],
-        same_source_threshold=SAME_SOURCE_THRESHOLD,
+        same_source_threshold=same_source_threshold,
         isobs=isobs_label_figures() if "isobs" in stats.sources else None,
         audit=ISOBS_AUDIT,
     )
@@ -60,10 +66,6 @@ ISOBS_AUDIT = (
 
 def isobs_label_figures() -> dict[str, int]:
     """What the committed IsOBS label table holds, for the card."""
-    import csv
-
-    from .sources.isobs import LABELS
-
     with LABELS.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     labelled = [r for r in rows if r["char"]]
@@ -78,25 +80,19 @@ def isobs_label_figures() -> dict[str, int]:
 
 
 def render_model_card(
-    arch: str, labels: list[str], metrics: dict, dataset: str, baseline: Path | None = None
+    arch: str,
+    labels: list[str],
+    metrics: dict,
+    dataset: str,
+    sources: Sequence[str] = (),
+    baseline: Path | None = None,
 ) -> str:
-    """The model card; `baseline` is a seed-cnn model folder whose config holds its metrics."""
-    import json
-
-    from . import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO
-    from .glyph import INPUT_SIZE
-
+    """The model card; `sources` are the dataset's (the default ones when not known), `baseline`
+    a seed-cnn model folder whose config holds its metrics."""
     base = None
     if baseline is not None and (baseline / "config.json").exists():
         base = json.loads((baseline / "config.json").read_text(encoding="utf-8")).get("metrics")
-    from .dataset import STATS_FILE
-    from .sources import DEFAULT_SOURCES, SOURCES
-
     training = metrics.get("training") or {}
-    stats = Path(dataset) / STATS_FILE
-    used = DEFAULT_SOURCES
-    if stats.exists():
-        used = json.loads(stats.read_text(encoding="utf-8"))["sources"]
     return render(
         "model_card.md",
         name=DEFAULT_MODEL_REPO.split("/")[-1],
@@ -115,6 +111,6 @@ def render_model_card(
         dataset_repo=DEFAULT_DATASET_REPO,
         model_repo=DEFAULT_MODEL_REPO,
         training=training,
-        sources=[SOURCES[s] for s in used],
+        sources=[SOURCES[s] for s in sources or DEFAULT_SOURCES],
         pct=lambda v: f"{100 * v:.1f}%",
     )

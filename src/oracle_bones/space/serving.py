@@ -16,11 +16,10 @@ from pathlib import Path
 
 import torch
 
-from . import DEFAULT_MODEL_REPO
-from .glyph import INPUT_SIZE
-from .hub import HubUnavailable, offline
-from .model import WEIGHTS, ModelFileError
-from .recognizer import BUNDLED, Recognizer
+from ..glyphs.glyph import INPUT_SIZE
+from ..hub import DEFAULT_MODEL_REPO, HubUnavailable, offline
+from ..model import WEIGHTS, ModelFileError
+from ..reading.recognizer import BUNDLED, Recognizer
 
 log = logging.getLogger(__name__)
 

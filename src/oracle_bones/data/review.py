@@ -11,15 +11,15 @@ import random
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import datasets
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .glyph import INPUT_SIZE, GlyphError, to_tensor
-
-if TYPE_CHECKING:
-    import datasets
+from ..glyphs.glyph import INPUT_SIZE, GlyphError, to_tensor
+from .dataset import load
+from .sources.isobs import ISOBS
 
 GRID = 8  # an 8 x 8 batch
 PAD = 6
@@ -173,8 +173,6 @@ def tick_step(top: int, ticks: int = 5) -> int:
 
 def write_review(dataset: str | Path, out: Path, seed: int = 0) -> list[Path]:
     """Write the contact sheet and one class-size histogram per source to `out` (PNG)."""
-    from .dataset import load
-
     font = find_cjk_font()  # before any work: no font, no figures worth looking at
     dd = load(dataset)
     out = Path(out)
@@ -195,9 +193,6 @@ def isobs_audit(dataset: str | Path, data_dir: Path, out: Path, seed: int = 0) -
     """Contact sheets for checking the recovered IsOBS labels by eye: `AUDIT_CLASSES` random
     labelled classes, each as three of its drawings beside known forms of the assigned character
     from the other sources (the dataset's non-IsOBS glyphs), 20 classes a sheet."""
-    from .dataset import load
-    from .sources.isobs import ISOBS
-
     font = find_cjk_font()
     labels = ISOBS.labels()
     chosen = sorted(random.Random(seed).sample(sorted(labels), min(AUDIT_CLASSES, len(labels))))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .pen import stroke
+from ..glyphs.pen import stroke
 
 
 @dataclass(frozen=True)

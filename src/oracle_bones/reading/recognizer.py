@@ -9,14 +9,13 @@ from typing import Any, NamedTuple
 
 import torch
 
-from . import model as model_io
-from .glyph import to_tensor
-from .hub import download_model
+from .. import model as model_io
+from ..glyphs.glyph import to_tensor
+from ..hub import download_model
+from ..model import Head, pooled_features, standardise
 from .inscription import Box, find_glyphs
-from .model import pooled_features, standardise
-from .wholeness import Head
 
-BUNDLED = Path(__file__).resolve().parent / "pretrained"
+BUNDLED = Path(__file__).resolve().parents[1] / "pretrained"
 
 
 class Prediction(NamedTuple):
@@ -65,7 +64,7 @@ class Recognizer:
 
         Every candidate glyph is ranked once, while the strokes are grouped: how sure the model
         is of it (its top probability, times what its whole-glyph head makes of it when it has
-        one: `wholeness`) weighs the grouping, and the chosen ones keep their top `top_k`. Crops
+        one: `model.Head`) weighs the grouping, and the chosen ones keep their top `top_k`. Crops
         are told apart by identity: the grouping keeps them all alive meanwhile.
         """
         ranked: dict[int, list[Prediction]] = {}
@@ -81,7 +80,7 @@ class Recognizer:
 
     @torch.inference_mode()
     def _forward(self, glyphs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Log-probabilities and, with a whole-glyph head, the log of its factor (`wholeness`)."""
+        """Log-probabilities and, with a whole-glyph head, the log of its factor (`model.Head`)."""
         x = standardise(glyphs).contiguous(memory_format=torch.channels_last)
         if self.whole_glyph is None:
             return self.model(x).float().log_softmax(dim=1), None

@@ -16,14 +16,18 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from accelerate import Accelerator
+from accelerate.utils import gather_object, set_seed
 from tqdm.auto import tqdm
 
-from . import model as model_io
+from .. import model as model_io
+from ..data.cards import render_model_card
+from ..data.dataset import HELD_OUT, SEED, STATS_FILE, build, load, save, to_tensors
+from ..files import atomic_file
+from ..hub import HubUnavailable, bounded
+from ..model import standardise
 from .augment import Augment
-from .dataset import HELD_OUT, SEED, STATS_FILE, build, load, save, to_tensors
 from .evaluate import evaluate
-from .files import atomic_file
-from .model import standardise
 
 
 @dataclass
@@ -58,9 +62,6 @@ def train(cfg: TrainConfig) -> dict:
     metrics on every held-out split; a build without `validation` (the seed alone) falls back to
     choosing on `test`, and says so. The main process alone evaluates and saves: the others
     return no epoch."""
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-
     # The schedule counts optimizer steps; accelerate would step it once per process per step.
     acc = Accelerator(mixed_precision=cfg.mixed_precision, step_scheduler_with_optimizer=False)
     _check_processes(acc)
@@ -198,8 +199,6 @@ def _check_in_step(acc, net) -> None:
     """DDP keeps every process's weights equal to the main process's; fail loudly if not."""
     if acc.num_processes == 1:
         return
-    from accelerate.utils import gather_object
-
     digests = gather_object([weights_digest(acc.unwrap_model(net))])
     if len(set(digests)) > 1:
         raise RuntimeError(f"The processes ended with different weights: {digests}")
@@ -225,8 +224,6 @@ def _pretrained_ok(cfg: TrainConfig) -> bool:
     """ImageNet weights only when asked and the Hub answers; otherwise say so and start fresh."""
     if not cfg.pretrained or cfg.arch == "seed-cnn":
         return False
-    from .hub import HubUnavailable, bounded
-
     try:
         bounded(lambda: model_io.create(cfg.arch, 1, pretrained=True), 60, "ImageNet weights")
         return True
@@ -263,8 +260,6 @@ def _writer(cfg: TrainConfig, acc):
 
 
 def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: list[dict]) -> None:
-    from .cards import render_model_card
-
     stats = Path(cfg.dataset) / STATS_FILE
     extra = {
         "sources": json.loads(stats.read_text(encoding="utf-8"))["sources"]
@@ -274,7 +269,9 @@ def _save_model(cfg: TrainConfig, net, names: list[str], best: dict, history: li
         "metrics": {k: v for k, v in best.items() if k != "score"},
     }
     card_metrics = {**extra["metrics"], "training": extra["training"]}
-    card = render_model_card(cfg.arch, names, card_metrics, cfg.dataset, Path(cfg.baseline))
+    card = render_model_card(
+        cfg.arch, names, card_metrics, cfg.dataset, extra["sources"], Path(cfg.baseline)
+    )
     model_io.save(net, names, Path(cfg.out), card=card, extra=extra)
 
 

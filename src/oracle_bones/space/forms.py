@@ -29,18 +29,18 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from .files import atomic_file
-from .glyph import INPUT_SIZE, GlyphError, square_glyph, to_tensor
-from .pen import PEN_WIDTH, pen_drawn
-from .sources import SOURCES
-from .sources.font import FontSource
-from .synthetic import compose, drawing, glyph_ink
+from ..data.sources import SOURCES
+from ..data.sources.font import FontSource
+from ..files import atomic_file
+from ..glyphs.glyph import INPUT_SIZE, GlyphError, square_glyph, to_tensor
+from ..glyphs.pen import PEN_WIDTH, pen_drawn
+from ..glyphs.synthetic import compose, drawing, glyph_ink
 
 SIZE = 48
 PER_CHAR = 12
 LEVELS = 4  # grey levels of the stored ink: 2 bits a pixel
 FILE = "forms.npz"
-BUNDLED = Path(__file__).resolve().parent / "pretrained" / FILE
+BUNDLED = Path(__file__).resolve().parents[1] / "pretrained" / FILE
 # Drawings people shared to teach the model are not attested forms: never shown as known ones.
 NOT_FORMS = ("feedback",)
 # Simple, visually distinct characters whose held-out (test) glyph becomes a clickable example.
@@ -165,7 +165,7 @@ def build(
 ) -> Forms:
     """Up to `per_char` forms of every character in a built dataset (any splits, any sources
     with `label`, `source` and `ref` columns), sources taking turns: see `source_order`."""
-    import datasets
+    import datasets  # a second to import: the build needs it, the app's start does not
 
     if size % 4:
         raise ValueError(f"size {size}: must be a multiple of 4 (four pixels a byte)")
@@ -225,7 +225,7 @@ def write_examples(
 ) -> list[Path]:
     """Pen-drawn renderings of the test glyphs of `chars`, as `out_dir/<char>.png`, and the same
     glyphs as an inscription of two columns, `out_dir/inscriptions/<chars>.png`."""
-    import datasets
+    import datasets  # as in `build`
 
     test = datasets.load_from_disk(str(dataset_dir))["test"]
     names = test.features["label"].names

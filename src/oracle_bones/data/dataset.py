@@ -22,14 +22,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import datasets
 import numpy as np
+import safetensors.torch
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .files import atomic_dir, atomic_file
-from .glyph import GlyphError, square_glyph
-from .pen import skeleton_distance, stroke
+from ..files import atomic_dir, atomic_file
+from ..glyphs.glyph import INPUT_SIZE, GlyphError, fit, square_glyph
+from ..glyphs.pen import skeleton_distance, stroke
+from ..hub import download_dataset
+from .cards import render_dataset_card
 from .sources import DEFAULT_SOURCES, SOURCES, Record
 
 SEED = "jiaguwen"
@@ -180,8 +184,6 @@ def find_near_copies(records, squares, split: list[str], stats: BuildStats) -> s
 
 def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
     """Read, validate, split and de-duplicate; return (DatasetDict, BuildStats)."""
-    import datasets
-
     stats = BuildStats(sources=list(sources))
     records, squares = read_sources(data_dir, sources, stats)
     split = assign_splits(records)
@@ -230,24 +232,19 @@ def build(data_dir: Path, sources: Sequence[str] = DEFAULT_SOURCES):
 
 def save(dd, stats: BuildStats, out: Path) -> None:
     """Write dataset, stats and card to `out` atomically: a crash leaves the old build intact."""
-    from .cards import render_dataset_card
-
     with atomic_dir(out) as tmp:
         dd.save_to_disk(str(tmp))
         (tmp / STATS_FILE).write_text(json.dumps(stats.__dict__, indent=2, ensure_ascii=False))
-        (tmp / "README.md").write_text(render_dataset_card(stats), encoding="utf-8")
+        (tmp / "README.md").write_text(
+            render_dataset_card(stats, SPLITS, SAME_SOURCE_THRESHOLD), encoding="utf-8"
+        )
 
 
 def load(source: str | Path):
     """A DatasetDict from a folder written by `save`, or from a Hub repo id."""
-    import datasets
-
     if Path(source).is_dir():
         return datasets.load_from_disk(str(source))
-    from .hub import bounded_hub
-
-    with bounded_hub():
-        return datasets.load_dataset(str(source))
+    return download_dataset(str(source))
 
 
 @dataclass
@@ -264,10 +261,6 @@ class GlyphTensors:
 
 def to_tensors(split, cache_dir: Path | None = None) -> GlyphTensors:
     """Normalise every image of a split exactly as serving does; cached by its fingerprint."""
-    import safetensors.torch
-
-    from .glyph import INPUT_SIZE, fit
-
     cache = None
     if cache_dir is not None:
         cache = Path(cache_dir) / f"{split._fingerprint}-{INPUT_SIZE}.safetensors"

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 DOWNLOAD_TIMEOUT_S = 30.0
 CACHE_DIR = Path(os.environ.get("OBS_CACHE", Path.home() / ".cache" / "oracle-bones"))
 
@@ -96,8 +98,6 @@ def upstream_archive(url: str) -> bytes:
 
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
     """GET `url` with a progress bar; every socket operation is bounded by `timeout`."""
-    from tqdm.auto import tqdm
-
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         total = int(resp.headers.get("Content-Length") or 0) or None
         buf = io.BytesIO()

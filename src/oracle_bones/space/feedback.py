@@ -1,5 +1,5 @@
-"""Drawings people share to teach the model: a `datasets` image folder, written crash-safely and
-pushed to a Hub dataset repo in the background.
+"""Drawings people share to teach the model: a `datasets` image folder, written crash-safely (and
+pushed to a Hub dataset repo in the background by `feedback_push`).
 
 Layout of the folder (OBS_FEEDBACK_DIR, default `feedback/` beside app.py):
 
@@ -21,8 +21,8 @@ A row (`ensure_ascii=False`, keys in this order):
      "created": "2025-01-01T12:00:00Z" (UTC, whole seconds)}
 
 Nothing else is kept: no address, no session, no file name. `load_dataset("imagefolder",
-data_dir=FOLDER)` reads it as one `train` split; `shared_drawings(FOLDER)` lists (id, path, label,
-known) for the dataset source.
+data_dir=FOLDER)` reads it as one `train` split; `data.sources.feedback` reads it as a source of
+the dataset.
 
 Crash safety: a share writes its row to `.pending/` (atomic, fsynced), then the PNG (atomic,
 fsynced), then appends the row to metadata.jsonl (flush + fsync) and drops the pending file, all
@@ -47,25 +47,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from huggingface_hub import CommitScheduler, HfApi, get_token
 from PIL import Image
 
-from .files import atomic_file
-from .glyph import GlyphError, square_glyph
-from .hub import PUSH_TIMEOUT_S, HubUnavailable, bounded, offline
+from ..data.sources.feedback import IMAGES, METADATA, rows, whole_rows
+from ..files import atomic_file
+from ..glyphs.glyph import GlyphError, square_glyph
 
 log = logging.getLogger(__name__)
 
-METADATA, IMAGES, CARD, PENDING, ORPHANS = (
-    "metadata.jsonl",
-    "images",
-    "README.md",
-    ".pending",
-    ".orphans",
-)
+CARD, PENDING, ORPHANS = "README.md", ".pending", ".orphans"
 PUSHED = [METADATA, CARD, f"{IMAGES}/*/*.png"]  # what the Hub repo receives
 LICENCE, LICENCE_NAME = "cc0-1.0", "CC0 1.0"
 LICENCE_URL = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -73,9 +66,6 @@ MAX_SHARE_BYTES = 10 * 1024 * 1024  # a drawing or a photo of one; the stored in
 MAX_SHARE_PIXELS = 4096 * 4096
 SHARES_PER_MINUTE = 5
 TOP_K = 10
-PUSH_EVERY_MIN = 5.0
-FEEDBACK_PUSH_TIMEOUT_S = min(PUSH_TIMEOUT_S, 120.0)  # a few PNGs and a text file
-STUCK_AFTER = 10  # push timeouts: a push unanswered this long is taken for lost
 
 # Unicode's CJK ideographs: the unified blocks (and extensions A to J), the compatibility blocks
 # (after NFC only the dozen unified ones among them remain) and 〇, the ideographic zero.
@@ -108,19 +98,12 @@ character they said it is (`label`; `known` is false where the model did not kno
 model's top 10 and which model answered. Only the ink is kept: no personal data.
 
 Licence: [{LICENCE_NAME}]({LICENCE_URL}), no rights reserved. Layout: see
-`src/oracle_bones/feedback.py` in the project.
+`src/oracle_bones/space/feedback.py` in the project.
 """
 
 
 class FeedbackError(ValueError):
     """A share was refused; the message says why, for the person who shared."""
-
-
-class SharedDrawing(NamedTuple):
-    id: str
-    path: Path  # the PNG
-    label: str
-    known: bool
 
 
 def is_cjk(char: str) -> bool:
@@ -237,13 +220,13 @@ class FeedbackStore:
         """Undo what a crash mid-share left; see the module docstring."""
         meta = self.folder / METADATA
         data = meta.read_bytes() if meta.exists() else b""
-        keep = _whole_rows(data)
+        keep = whole_rows(data)
         if keep < len(data):
             log.warning("%s: dropping a torn last row (%d bytes)", meta, len(data) - keep)
             with open(meta, "r+b") as f:
                 f.truncate(keep)
                 os.fsync(f.fileno())
-        listed = {row["id"] for row in _rows(meta)}
+        listed = {row["id"] for row in rows(meta)}
         for pending in sorted((self.folder / PENDING).glob("*.json")):
             row = json.loads(pending.read_text(encoding="utf-8"))
             if row["id"] not in listed and (self.folder / row["file_name"]).exists():
@@ -258,41 +241,6 @@ class FeedbackStore:
                 log.warning("%s: no row for %s; kept aside in %s", meta, png.name, ORPHANS)
                 (self.folder / ORPHANS).mkdir(exist_ok=True)
                 shutil.move(png, self.folder / ORPHANS / png.name)
-
-
-def shared_drawings(folder: Path) -> list[SharedDrawing]:
-    """Every stored drawing, in the order shared: for a dataset source reading this folder."""
-    folder = Path(folder)
-    return [
-        SharedDrawing(row["id"], folder / row["file_name"], row["label"], row["known"])
-        for row in _rows(folder / METADATA)
-    ]
-
-
-def _rows(meta: Path) -> list[dict]:
-    """The rows of metadata.jsonl, less a torn last one (the store drops it when it next opens);
-    any other line that is not JSON is an error naming the line."""
-    data = meta.read_bytes() if meta.exists() else b""
-    rows = []
-    for n, line in enumerate(data[: _whole_rows(data)].decode("utf-8").splitlines(), 1):
-        try:
-            rows.append(json.loads(line))
-        except ValueError as e:
-            raise ValueError(f"{meta}:{n}: not a JSON row ({e})") from e
-    return rows
-
-
-def _whole_rows(data: bytes) -> int:
-    """How many leading bytes of metadata.jsonl are whole rows: a crash mid-append leaves a last
-    line without its newline (or, after a power cut, one that is not JSON)."""
-    keep = data.rfind(b"\n") + 1
-    last = data[data.rfind(b"\n", 0, max(keep - 1, 0)) + 1 : keep]
-    try:
-        if last:
-            json.loads(last)
-    except ValueError:
-        keep -= len(last)
-    return keep
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -341,130 +289,3 @@ class RateLimit:
             with self._lock:
                 times.remove(now)
             raise
-
-
-class _BoundedApi:
-    """The HfApi calls CommitScheduler makes, each bounded in time (hub.bounded): its __init__
-    creates the repo, and each push commits; neither may hang on a Hub that never answers.
-
-    A commit given up on keeps running in its thread and may still land once the Hub answers
-    again. Had a newer push landed first, that stale commit would overwrite its files, and the
-    scheduler, which counts the newer files as sent, would never send them again. So no commit
-    starts while an earlier one is still out: the push fails, and the folder waits on disk. A
-    commit out for `stuck_after` seconds is taken for lost (huggingface_hub sets no read timeout,
-    so a dead connection would otherwise stop every push until a restart, when a Space without
-    persistent storage loses its folder).
-    """
-
-    def __init__(self, timeout: float, stuck_after: float, **hf_api: Any) -> None:
-        self._api, self._timeout, self._stuck_after = HfApi(**hf_api), timeout, stuck_after
-        self._guard = threading.Lock()
-        self._out: tuple[object, float] | None = None  # the commit out, and when it started
-
-    def create_repo(self, **kwargs: Any) -> Any:
-        repo = kwargs["repo_id"]
-        return bounded(lambda: self._api.create_repo(**kwargs), self._timeout, f"creating {repo}")
-
-    def create_commit(self, **kwargs: Any) -> Any:
-        repo, mine = kwargs["repo_id"], object()
-        with self._guard:
-            if self._out is not None:
-                waited = time.monotonic() - self._out[1]
-                if waited < self._stuck_after:
-                    raise HubUnavailable(f"pushing {repo}: the Hub has not answered the last push")
-                log.warning(
-                    "pushing %s: no answer to the last push in %.0f s; pushing anew", repo, waited
-                )
-            self._out = (mine, time.monotonic())
-
-        def commit() -> Any:
-            try:
-                return self._api.create_commit(**kwargs)
-            finally:
-                with self._guard:
-                    if self._out is not None and self._out[0] is mine:
-                        self._out = None
-
-        return bounded(commit, self._timeout, f"pushing {repo}")
-
-    def run_as_future(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._api.run_as_future(fn, *args, **kwargs)  # one push at a time, in order
-
-
-class _Scheduler(CommitScheduler):
-    """CommitScheduler listing the folder under the store's lock from its very first push (its
-    __init__ starts pushing before it returns, so the lock cannot be swapped in afterwards)."""
-
-    def __init__(self, *, lock: threading.Lock, **kwargs: Any) -> None:
-        self._store_lock = lock
-        super().__init__(**kwargs)
-
-    @property
-    def lock(self) -> threading.Lock:  # type: ignore[override]
-        return self._store_lock
-
-    @lock.setter
-    def lock(self, _: Any) -> None:  # CommitScheduler.__init__ assigns a Lock() of its own
-        pass
-
-
-class FeedbackPush:
-    """Pushes a store's folder to a Hub dataset repo every `every_min` minutes, off the request
-    path. A push that fails marks nothing as uploaded, so the next one sends it; until the repo
-    can be created the start is retried at the same interval."""
-
-    def __init__(
-        self,
-        store: FeedbackStore,
-        repo_id: str,
-        every_min: float = PUSH_EVERY_MIN,
-        timeout: float = FEEDBACK_PUSH_TIMEOUT_S,
-    ) -> None:
-        self.store, self.repo_id, self.every_min, self.timeout = store, repo_id, every_min, timeout
-        self.scheduler: CommitScheduler | None = None
-        threading.Thread(target=self._start, daemon=True, name="feedback push").start()
-
-    def _start(self) -> None:
-        every = self.every_min
-        while self.scheduler is None:
-            try:
-                self.scheduler = _Scheduler(
-                    lock=self.store.lock,
-                    repo_id=self.repo_id,
-                    repo_type="dataset",
-                    folder_path=self.store.folder,
-                    every=every,
-                    allow_patterns=PUSHED,
-                    hf_api=_BoundedApi(self.timeout, STUCK_AFTER * self.timeout),  # type: ignore[arg-type]
-                )
-                log.info("Pushing %s to %s every %g min", self.store.folder, self.repo_id, every)
-            except HubUnavailable as e:
-                log.warning("Feedback push: %s; trying again in %g min", e, every)
-                time.sleep(every * 60)
-
-
-def open_from_env(default_dir: Path) -> tuple[FeedbackStore, FeedbackPush | None]:
-    """The store in OBS_FEEDBACK_DIR, and its push when OBS_FEEDBACK_REPO and a token are set
-    (every OBS_FEEDBACK_EVERY_MIN minutes)."""
-    store = FeedbackStore(Path(os.environ.get("OBS_FEEDBACK_DIR") or default_dir))
-    repo = (os.environ.get("OBS_FEEDBACK_REPO") or "").removeprefix("datasets/")
-    if not repo:
-        return store, None
-    if offline() or not get_token():
-        log.warning(
-            "OBS_FEEDBACK_REPO=%s but %s: shared drawings stay in %s",
-            repo,
-            "HF_HUB_OFFLINE is set" if offline() else "no Hub token",
-            store.folder,
-        )
-        return store, None
-    try:
-        every = float(os.environ.get("OBS_FEEDBACK_EVERY_MIN") or PUSH_EVERY_MIN)
-        if not every > 0:
-            raise ValueError
-    except ValueError:
-        log.warning(
-            "OBS_FEEDBACK_EVERY_MIN must be a positive number; pushing every %g min", PUSH_EVERY_MIN
-        )
-        every = PUSH_EVERY_MIN
-    return store, FeedbackPush(store, repo, every)

@@ -8,9 +8,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .dataset import GlyphTensors
-from .model import standardise
-from .pen import PEN_WIDTH, stroke
+from ..data.dataset import HELD_OUT, GlyphTensors, load, to_tensors
+from ..glyphs.pen import PEN_WIDTH, stroke
+from ..model import standardise
+from ..reading.recognizer import Recognizer
 
 TOP_K = (1, 5, 10)
 
@@ -52,9 +53,6 @@ def evaluate(
 
 def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> dict:
     """`python -m oracle_bones evaluate`: every held-out split of `dataset`; writes metrics.json."""
-    from .dataset import HELD_OUT, load, to_tensors
-    from .recognizer import Recognizer
-
     rec = Recognizer.from_pretrained(model_source)
     data = load(dataset)
     names = data["test"].features["label"].names

@@ -1,0 +1,1 @@
+"""Answering: the `Recognizer` (one glyph) and the inscription reader (several)."""

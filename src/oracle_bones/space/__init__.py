@@ -1,0 +1,1 @@
+"""What the Space (app.py) needs: its event handlers, answers as HTML, serving, feedback."""
