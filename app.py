@@ -139,16 +139,24 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
         show_progress="hidden",
         api_visibility="private",
     )
-    recognise_button.click(space.recognise, sketchpad, predictions, api_name="predict_drawing")
+    # The page's own endpoints answer API callers too, but are no MCP tools ("undocumented"):
+    # agents get /glyph, /inscription and /look_up below, with plain inputs and JSON outputs.
+    ui = {"api_visibility": "undocumented"}
+    recognise_button.click(
+        space.recognise, sketchpad, predictions, api_name="predict_drawing", **ui
+    )
     # Uploads skip Gradio's own decoding (preprocess=False), which fails on a damaged file with a
     # generic error: oracle_bones decodes the file safely and says what is wrong with it.
-    upload.change(space.recognise_file, upload, predictions, api_name="predict", preprocess=False)
+    upload.change(
+        space.recognise_file, upload, predictions, api_name="predict", preprocess=False, **ui
+    )
     inscription.change(
-        space.read_inscription,
+        space.show_inscription,
         inscription,
         [boxes, read_line, rows],
         api_name="read",
         preprocess=False,
+        **ui,
     )
     predictions.change(
         space.details,
@@ -166,7 +174,10 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
         show_progress="hidden",
         api_visibility="private",
     )
-    gr.api(space.lookup_forms, api_name="lookup")
+    gr.api(space.name_glyph, api_name="glyph")  # the MCP tools: their docstrings are what
+    gr.api(space.read_inscription, api_name="inscription")  # agents read
+    gr.api(space.look_up, api_name="look_up")
+    gr.api(space.lookup_forms, api_name="lookup", **ui)  # as /look_up, a list, not JSON text
     # A candidate clicked: its forms in the Look up tab, scrolled into sight on a phone.
     predictions.select(
         space.open_forms, None, [input_tabs, query, found], api_visibility="private"
@@ -193,8 +204,8 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
     share_button.click(
         space.share, [tab, sketchpad, uploaded, pick, typed], shared, api_visibility="private"
     )
-    gr.api(space.teach_api, api_name="teach")
-    gr.api(space.model_status, api_name="model")
+    gr.api(space.teach_api, api_name="teach", **ui)
+    gr.api(space.model_status, api_name="model", **ui)
     status_outputs = [model_line, how, status_timer]
     # hidden progress: a refresh must not flash a timer ("0.1s") into the one-line status
     status_timer.tick(
@@ -210,4 +221,9 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
 demo.queue(default_concurrency_limit=2, max_size=64)  # 2 vCPUs: two at a time, 64 waiting at most
 
 if __name__ == "__main__":
-    demo.launch(css_paths=HERE / "app.css", head_paths=HERE / "app_head.html", max_file_size="20mb")
+    demo.launch(
+        css_paths=HERE / "app.css",
+        head_paths=HERE / "app_head.html",
+        max_file_size="20mb",
+        mcp_server=True,  # at /gradio_api/mcp/ (streamable HTTP): the three tools above
+    )

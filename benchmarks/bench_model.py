@@ -83,12 +83,14 @@ def main() -> None:
     print(head)
     for r in rows:
         t, p = r["test"], r["test_pen"]
+        words = " ".join(f"{k}={t[k]:.3f}" for k in ("word_top1", "word_top5", "word_top10"))
         print(
             f"{r['arch']:<16} {t['top1']:.3f}  {t['top5']:.3f} {t['top10']:.3f} "
             f"{p['top1']:.3f}  {p['top5']:.3f} {p['top10']:.3f} {r['latency_ms_p50']:6.2f} "
             f"{r['latency_ms_p95']:6.2f} {r['batch64_glyphs_per_s']:7.0f} {r['load_s']:6.2f} "
             f"{r['size_mb']:5.1f}"
         )
+        print(f"{'':<16} word (the graph or a word it also wrote): {words}")
     print(json.dumps(rows, indent=1))
 
 

@@ -78,6 +78,16 @@ def test_clicking_a_candidate_shows_its_forms(app, browser, recognizer) -> None:
             page.wait_for_timeout(200)
         assert results.locator(".match").first.locator("img").count() >= 1
         assert re.search(r"\d+ more", results.locator(".match").first.inner_text())
+        # One graph, several words: 事 has no form of its own and is shown 史's.
+        box.fill("事")
+        box.press("Enter")
+        deadline = time.monotonic() + WAIT_S
+        while results.locator(".match .char").first.inner_text() != "事":
+            assert time.monotonic() < deadline, results.inner_text()[:300]
+            page.wait_for_timeout(200)
+        first = results.locator(".match").first
+        assert "Written 史 in oracle bone script" in first.inner_text(), first.inner_text()
+        assert first.locator("img").count() >= 1
         box.fill("xyzzy")
         box.press("Enter")
         page.locator("#lookup-results .lookup-hint").wait_for(timeout=WAIT_S * 1000)

@@ -103,10 +103,10 @@ def test_syllable_parsing() -> None:
 
 def test_json_has_the_api_shape_and_pngs_decode(index) -> None:
     row = index.search("雨")[0].to_json()
-    assert set(row) == {"char", "pinyin", "gloss", "forms", "more"}
+    assert set(row) == {"char", "pinyin", "gloss", "forms", "more", "written_as", "also_writes"}
     assert row["char"] == "雨" and row["forms"]
     for form in row["forms"]:
-        assert set(form) == {"source", "ref", "png"}
+        assert set(form) == {"source", "ref", "graph", "png"} and form["graph"] == "雨"
         head, data = form["png"].split(",", 1)
         assert head == "data:image/png;base64"
         img = Image.open(io.BytesIO(base64.b64decode(data)))

@@ -13,6 +13,9 @@ import torch
 
 from .data.dataset import build as build_glyphs
 from .data.dataset import save as save_glyphs
+from .data.readings import FILE as READINGS_FILE
+from .data.readings import build as build_readings
+from .data.readings import write as write_readings
 from .data.review import isobs_audit, write_review
 from .data.sources import DEFAULT_SOURCES, SOURCES
 from .glyphs.glyph import GlyphError, to_tensor
@@ -110,7 +113,11 @@ def read(args: argparse.Namespace) -> int:
 
 
 def _as_json(predictions) -> list[dict]:
-    return [{"label": p.label, "score": round(p.score, 6)} for p in predictions]
+    """Each prediction with its readings: the graph first, then the words it also wrote."""
+    return [
+        {"label": p.label, "score": round(p.score, 6), "readings": list(p.readings)}
+        for p in predictions
+    ]
 
 
 def forms(args: argparse.Namespace) -> int:
@@ -146,6 +153,14 @@ def audit_isobs(args: argparse.Namespace) -> int:
 def review(args: argparse.Namespace) -> int:
     for path in write_review(args.dataset, args.out, args.seed):
         print(f"Wrote {path}")
+    return 0
+
+
+def readings(args: argparse.Namespace) -> int:
+    rows = build_readings(args.data_dir)
+    write_readings(rows, args.out)
+    graphs = len({r.graph for r in rows})
+    print(f"Wrote {args.out}: {len(rows)} readings of {graphs} graphs")
     return 0
 
 
@@ -234,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="holds isobs/, shuowen/")
     p.add_argument("--out", type=Path, required=True, help="the label table (CSV) to write")
     p.set_defaults(fn=label_isobs)
+
+    p = sub.add_parser("readings", help="one graph, several words: the table, from the sources")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="holds kushim-jiang/")
+    p.add_argument("--out", type=Path, default=READINGS_FILE, help="default: %(default)s")
+    p.set_defaults(fn=readings)
 
     p = sub.add_parser("audit-isobs", help="contact sheets to check the IsOBS labels by eye")
     p.add_argument("--dataset", default="build/dataset", help="for the other sources' forms")

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import torch
 
 from .. import model as model_io
+from ..data.readings import readings
 from ..glyphs.glyph import to_tensor
 from ..hub import download_model
 from ..model import Head, pooled_features, standardise
@@ -19,8 +20,13 @@ BUNDLED = Path(__file__).resolve().parents[1] / "pretrained"
 
 
 class Prediction(NamedTuple):
-    label: str
+    label: str  # the graph's character
     score: float
+
+    @property
+    def readings(self) -> tuple[str, ...]:
+        """The graph's own character, then the later words it also wrote (史: 事, 使, 吏)."""
+        return readings().of(self.label)
 
 
 class Recognizer:

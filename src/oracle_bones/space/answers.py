@@ -11,27 +11,54 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from .dictionary import lookup
+from ..data.readings import readings
+from .dictionary import lookup, word_count
 from .forms import Forms, png_data_uri
 from .search import HELP, Match
 
 HINT = "Draw a glyph, or upload a picture of one."
 SHOWN_CANDIDATES, SHOWN_FORMS = 5, 3  # forms beside the top candidates
+SHOWN_WORDS = 3  # of the words a graph also wrote, in a line of the top 10
 
 Predictions = dict[str, float] | str | None
 
 
 def describe_char(char: str, max_gloss: int = 40) -> str:
-    """`安 ān — peaceful; quiet`: the character first, then what it reads and means."""
-    entry = lookup(char)
-    gloss = entry.gloss if len(entry.gloss) <= max_gloss else entry.gloss[: max_gloss - 1] + "…"
-    reading = entry.pinyin.split(", ")[0]
-    return " ".join(p for p in (char, reading, f"— {gloss}" if gloss else "") if p)
+    """`安 ān — peaceful; quiet`: the character first, then what it reads and means, then the
+    words the graph also wrote: `史 shǐ — history; also writes 事 shì, 使 shǐ, 吏 lì`."""
+    entry, also = lookup(char), also_writes(char, SHOWN_WORDS)
+    gloss = entry.senses[0] if also and entry.senses else entry.gloss  # short, for a phone
+    gloss = gloss if len(gloss) <= max_gloss else gloss[: max_gloss - 1] + "…"
+    line = " ".join(p for p in (char, first_reading(char), f"— {gloss}" if gloss else "") if p)
+    return f"{line}; also writes {also}" if also else line
+
+
+def first_reading(char: str) -> str:
+    return lookup(char).pinyin.split(", ")[0]
+
+
+def also_writes(char: str, limit: int | None = None) -> str:
+    """`事 shì, 使 shǐ, 吏 lì`: the later words the graph also wrote (`data.readings`), common
+    first (in more CC-CEDICT words), or ""."""
+    words = sorted(readings().of(char)[1:], key=lambda w: -word_count(w))[:limit]
+    return ", ".join(" ".join(p for p in (w, first_reading(w)) if p) for w in words)
 
 
 def char_of(label: str) -> str:
     """The character a described label (`describe_char`) starts with."""
     return label.split(" ", 1)[0]
+
+
+def candidate_json(label: str, score: float) -> dict:
+    """One candidate as the API and the MCP tools give it: the graph, how sure, its readings."""
+    entry = lookup(label)
+    return {
+        "char": label,
+        "score": round(float(score), 6),
+        "pinyin": entry.pinyin,
+        "gloss": entry.gloss,
+        "readings": list(readings().of(label)),
+    }
 
 
 def banner(predictions: Predictions) -> str:
@@ -47,8 +74,16 @@ def banner(predictions: Predictions) -> str:
         f'<div class="banner {colour}"><span class="char">{html.escape(entry.char)}</span>'
         f"<span>{verdict[colour]} <b>{html.escape(readings)}</b> — "
         f"{html.escape(entry.gloss or 'no gloss found')}<br>"
-        f"<small>{p:.1%} sure</small></span></div>"
+        f"{_also_line(entry.char)}<small>{p:.1%} sure</small></span></div>"
     )
+
+
+def _also_line(char: str) -> str:
+    also = also_writes(char)
+    if not also:
+        return ""
+    said = f"One graph, several words: it also writes {also}"
+    return f'<span class="also">{html.escape(said)}</span><br>'
 
 
 def known_forms(predictions: Predictions, forms: Forms) -> str:
@@ -100,9 +135,17 @@ def lookup_results(query: str, matches: Sequence[Match]) -> str:
             or '<p class="lookup-hint">No stored form (the model knows it from its training).</p>'
         )
         more = f'<span class="more">{m.more} more</span>' if m.more else ""
+        notes = []
+        if m.graph and m.graph != m.char:
+            notes.append(f"Written {m.graph} in oracle bone script: these are {m.graph}'s forms.")
+        elif m.written_as:
+            notes.append(f"Also written {'、'.join(m.written_as)} in oracle bone script.")
+        if m.also_writes:
+            notes.append(f"Its graph also writes {also_writes(m.char)}.")
+        said = "".join(f'<p class="written">{html.escape(n)}</p>' for n in notes)
         sections.append(
             f'<section class="match"><h3><span class="char">{html.escape(m.char)}</span> '
-            f"<b>{html.escape(m.pinyin)}</b> {html.escape(m.gloss)}</h3>"
+            f"<b>{html.escape(m.pinyin)}</b> {html.escape(m.gloss)}</h3>{said}"
             f'<div class="lookup-forms">{figures}{more}</div></section>'
         )
     return "".join(sections)

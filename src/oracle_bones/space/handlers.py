@@ -6,6 +6,7 @@ No `from __future__ import annotations` here: Gradio reads these signatures' ann
 (`gr.Request`, `FileData`) as types to know what to pass and what an API caller sends.
 """
 
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,17 @@ from ..glyphs.glyph import EmptyDrawing, GlyphError
 from ..hub import DEFAULT_DATASET_REPO, DEFAULT_MODEL_REPO
 from . import feedback
 from .annotate import glyph_rows, numbered_boxes, reading_line
-from .answers import HINT, banner, char_of, describe_char, known_forms, lookup_results, top_line
+from .answers import (
+    HINT,
+    also_writes,
+    banner,
+    candidate_json,
+    char_of,
+    describe_char,
+    known_forms,
+    lookup_results,
+    top_line,
+)
 from .feedback_push import open_from_env
 from .forms import Forms
 from .search import Index
@@ -44,6 +55,20 @@ class DrawingData(EditorData):
     @classmethod
     def _drop_none(cls, layers):
         return [layer for layer in layers or [] if layer is not None]
+
+
+def _path(image: FileData | dict | str | None) -> str | None:
+    """The file Gradio saved for an API or MCP input (a URL or data URL is fetched first)."""
+    return image.get("path") if isinstance(image, dict) else image
+
+
+def _json(value: list) -> str:
+    """Tools' answers as JSON text (an MCP client gets the text as is)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _top(k: int | float | None, default: int) -> int:
+    return max(1, min(TOP_K, int(k or default)))
 
 
 class Handlers:
@@ -81,6 +106,46 @@ class Handlers:
             return str(e)
         return {describe_char(p.label): p.score for p in predictions}
 
+    def name_glyph(self, image: FileData, top_k: int = 10) -> str:
+        """Name an oracle bone script glyph (甲骨文, Shang dynasty) in a picture: a drawing, a
+        photo or scan of ink on paper, a book page.
+
+        `image`: the picture (an http(s) URL, a data URL or an uploaded file) of ONE glyph.
+        `top_k`: how many candidates, 1 to 10. Returns JSON: the candidates, best first, each with
+        `char` (the modern character the graph is filed under), `score` (probability, 0 to 1),
+        `pinyin` (all readings, most common first), `gloss` (English meanings) and `readings`
+        (the graph's own character first, then the later words the same graph also wrote:
+        史 also wrote 事, 使 and 吏). Raises an error when the picture holds no glyph or is no
+        image."""
+        predictions = self._answer(lambda rec: rec.predict(_path(image), _top(top_k, TOP_K)))
+        return _json([candidate_json(p.label, p.score) for p in predictions])
+
+    def read_inscription(self, image: FileData, top_k: int = 5) -> str:
+        """Read an oracle bone inscription: a picture of several glyphs (a line drawing, a
+        photo of one), its glyphs found and put in reading order (columns right to left, each
+        top to bottom; rows left to right when the layout is clearly horizontal).
+
+        `image`: the picture (an http(s) URL, a data URL or an uploaded file). `top_k`:
+        candidates per glyph, 1 to 10. Returns JSON: one entry per glyph, in reading order: `box`
+        ([left, top, right, bottom] in the picture's pixels) and `candidates`, best first, each
+        as `name_glyph` gives them (char, score, pinyin, gloss, readings)."""
+        reading = self._answer(lambda rec: rec.read(_path(image), _top(top_k, READ_TOP_K)))
+        return _json(
+            [
+                {"box": list(box), "candidates": [candidate_json(p.label, p.score) for p in found]}
+                for box, found in reading
+            ]
+        )
+
+    def _answer(self, ask):
+        """`ask(recognizer)` on a recognition thread; a picture it cannot read is an error
+        whose message says why (an agent or API caller sees it)."""
+        rec = self.holder.current.recognizer
+        try:
+            return self.inference.submit(ask, rec).result()
+        except GlyphError as e:  # no glyph, a damaged or unsupported file
+            raise gr.Error(str(e)) from e
+
     def recognise_file(self, file: dict | None) -> dict[str, float] | str:
         """An uploaded picture, as uploaded (Gradio's own decoding is skipped: see app.py)."""
         return self.recognise(file and file.get("path"))
@@ -111,6 +176,19 @@ class Handlers:
         An empty list when nothing matches."""
         return [m.to_json() for m in self.index.search(query)]
 
+    def look_up(self, query: str) -> str:
+        """Look up how a modern Chinese character was written in oracle bone script (甲骨文).
+
+        `query`: one modern character (simplified 车 or traditional 車), its pinyin (`yǔ`,
+        `yu3` or `yu`) or an English word (`rain`). Returns JSON: the matching characters, best
+        first (at most 20), each with `char`, `pinyin`, `gloss`, `forms` (known oracle bone
+        forms: `png` a PNG data URI, `source` and `ref` where it was copied from, and `graph`,
+        the character whose forms they are: 事 has none of its own and is shown 史's, the graph
+        that wrote it), `more` (how many further forms exist), `written_as` (graphs that also
+        wrote the character) and `also_writes` (later words its graph also wrote). An empty list
+        when nothing matches."""
+        return _json(self.lookup_forms(query))
+
     def lookup_page(self, query: str) -> str:
         """The look-up's results as HTML."""
         query = (query or "").strip()
@@ -123,7 +201,7 @@ class Handlers:
 
     # An inscription: several glyphs in reading order.
 
-    def read_inscription(self, file: dict | None):
+    def show_inscription(self, file: dict | None):
         """An uploaded inscription: the picture with numbered boxes, the reading line (each
         glyph's first candidate) and a row per glyph with its top 5 and their known forms."""
         path = file and file.get("path")
@@ -139,6 +217,9 @@ class Handlers:
             gr.Warning(str(e))
             return None, str(e), ""
         line = f"**Reading** ({len(reading)} glyphs, in order): {reading_line(reading)}"
+        also = {p[0].label: also_writes(p[0].label) for _, p in reading if p}
+        if notes := [f"{char} also writes {words}" for char, words in also.items() if words]:
+            line += " · " + "; ".join(notes)
         rows = glyph_rows(reading, describe_char, lambda p: known_forms(p, self.forms))
         return picture, line, rows
 

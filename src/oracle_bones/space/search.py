@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from pypinyin.contrib.tone_convert import to_tone3
 
+from ..data.readings import Readings, readings
 from .dictionary import lookup, simplified, word_count
 from .forms import Form, Forms, png_data_uri
 
@@ -34,17 +35,29 @@ class Match(NamedTuple):
     gloss: str
     forms: list[Form]  # the stored forms, in their shown order
     more: int  # forms the dataset has beyond those
+    graph: str = ""  # whose forms they are: `char`, or the graph that wrote it (事: 史)
+    written_as: tuple[str, ...] = ()  # graphs that also wrote `char` (事: 史)
+    also_writes: tuple[str, ...] = ()  # words `char`'s own graph also wrote (史: 事, 使, 吏)
 
     def to_json(self) -> dict:
-        """The `/lookup` API's shape: forms as PNG data URIs, with their source and ref."""
+        """The `/lookup` API's shape: forms as PNG data URIs, with their source, ref and the
+        graph they are forms of; the graphs that wrote the character, and what it also wrote."""
         return {
             "char": self.char,
             "pinyin": self.pinyin,
             "gloss": self.gloss,
             "forms": [
-                {"source": f.source, "ref": f.ref, "png": png_data_uri(f.image)} for f in self.forms
+                {
+                    "source": f.source,
+                    "ref": f.ref,
+                    "graph": self.graph or self.char,
+                    "png": png_data_uri(f.image),
+                }
+                for f in self.forms
             ],
             "more": self.more,
+            "written_as": list(self.written_as),
+            "also_writes": list(self.also_writes),
         }
 
 
@@ -74,9 +87,14 @@ def syllable(text: str) -> tuple[str, str] | None:
 class Index:
     """The look-up over a set of forms and the model's characters; see `search` for the ranking."""
 
-    def __init__(self, forms: Forms, known: Iterable[str] = ()) -> None:
+    def __init__(
+        self, forms: Forms, known: Iterable[str] = (), written: Readings | None = None
+    ) -> None:
         self.forms = forms
-        chars = sorted(set(forms.chars) | {c for c in known if len(c) == 1})
+        self.written = readings() if written is None else written
+        graphs = set(forms.chars) | {c for c in known if len(c) == 1}
+        words = {w for g in graphs for w in self.written.of(g)[1:]}  # 事, by way of 史
+        chars = sorted(graphs | words)
         self._entries = {c: lookup(c) for c in chars}  # a few thousand: ~0.2 s
         self._readings: dict[str, list[tuple[str, str, int]]] = {}  # syllable, no tone ->
         for char, entry in self._entries.items():  # (char, tone, which reading: 0 = first)
@@ -93,9 +111,16 @@ class Index:
         return char in self._entries
 
     def match(self, char: str) -> Match:
+        """The character, with its own forms, else those of the first graph that wrote it."""
         entry = self._entries.get(char) or lookup(char)
-        forms = self.forms.get(char)
-        return Match(char, entry.pinyin, entry.gloss, forms, self.forms.total(char) - len(forms))
+        written_as = self.written.graphs_of(char)
+        graph = next(
+            (g for g in (char, *written_as) if self.forms.total(g)), char
+        )  # 事 has none of its own: 史's
+        forms = self.forms.get(graph)
+        more = self.forms.total(graph) - len(forms)
+        also = self.written.of(char)[1:]
+        return Match(char, entry.pinyin, entry.gloss, forms, more, graph, written_as, also)
 
     def by_character(self, text: str) -> list[str]:
         """Each Han character typed, as itself if it is a candidate, else its simplified forms

@@ -1,4 +1,6 @@
-"""Held-out accuracy: top-1/5/10 on each held-out split as drawn, and re-drawn with a round pen."""
+"""Held-out accuracy: top-1/5/10 on each held-out split as drawn, and re-drawn with a round pen;
+for the graph (the headline: the label itself) and for the word (the label is the predicted graph
+or one of the words it also wrote, `data.readings`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import torch
 from torch import nn
 
 from ..data.dataset import HELD_OUT, GlyphTensors, load, to_tensors
+from ..data.readings import readings
 from ..glyphs.pen import PEN_WIDTH, stroke
 from ..model import standardise
 from ..reading.recognizer import Recognizer
@@ -18,8 +21,29 @@ TOP_K = (1, 5, 10)
 
 def topk_accuracy(logits: torch.Tensor, labels: torch.Tensor, ks=TOP_K) -> dict[str, float]:
     top = logits.topk(max(ks), dim=1).indices
-    hit = top == labels[:, None]
+    hit = top == labels.cpu()[:, None]  # logits come back on the CPU, labels may be on a GPU
     return {f"top{k}": hit[:, :k].any(1).float().mean().item() for k in ks}
+
+
+def word_accuracy(
+    logits: torch.Tensor, truth: torch.Tensor, words: torch.Tensor, ks=TOP_K
+) -> dict[str, float]:
+    """Top-k where a guess counts when the true character is the guessed graph or one of its
+    readings: `words[k, c]`, the model's class k wrote the dataset's class c."""
+    top = logits.topk(max(ks), dim=1).indices
+    hit = words[top, truth.cpu()[:, None]]
+    return {f"word_top{k}": hit[:, :k].any(1).float().mean().item() for k in ks}
+
+
+def word_matrix(model_labels: list[str], names: list[str]) -> torch.Tensor:
+    """(model classes, dataset classes) booleans: the class's graph wrote that character."""
+    index = {n: j for j, n in enumerate(names)}
+    words = torch.zeros(len(model_labels), len(names), dtype=torch.bool)
+    for k, label in enumerate(model_labels):
+        for word in readings().of(label):
+            if word in index:
+                words[k, index[word]] = True
+    return words
 
 
 @torch.no_grad()
@@ -30,22 +54,30 @@ def logits_of(model: nn.Module, ink: torch.Tensor, batch: int = 256) -> torch.Te
 
 
 def evaluate(
-    model: nn.Module, splits: dict[str, GlyphTensors], label_map: torch.Tensor | None = None
+    model: nn.Module,
+    splits: dict[str, GlyphTensors],
+    label_map: torch.Tensor | None = None,
+    words: torch.Tensor | None = None,
 ) -> dict:
     """Metrics per split on the clean and pen-drawn glyphs: `{split}` and `{split}_pen`, with
     `sizes` per split and `n` the size of `test`.
 
     `label_map` maps the dataset's class ids to the model's (models and datasets may order
-    different label lists); -1 marks a class the model does not know (counted wrong).
+    different label lists); -1 marks a class the model does not know (counted wrong). With
+    `words` (`word_matrix`), each split also has the word figures, `word_top1` ...: a class the
+    model does not know can still be a word its graph wrote.
     """
     out: dict = {"sizes": {}}
     for name, t in splits.items():
         if not len(t.labels):
             continue
         labels = t.labels if label_map is None else label_map[t.labels]
-        out[name] = topk_accuracy(logits_of(model, t.float_ink()), labels)
         pen = stroke(t.distance.float(), PEN_WIDTH)
-        out[f"{name}_pen"] = topk_accuracy(logits_of(model, pen), labels)
+        for key, ink in ((name, t.float_ink()), (f"{name}_pen", pen)):
+            logits = logits_of(model, ink)
+            out[key] = topk_accuracy(logits, labels)
+            if words is not None:
+                out[key] |= word_accuracy(logits, t.labels, words)
         out["sizes"][name] = len(labels)
     out["n"] = out["sizes"].get("test", 0)
     return out
@@ -62,7 +94,7 @@ def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> 
     metrics = {
         "model": str(rec.source),
         "dataset": str(dataset),
-        **evaluate(rec.model, splits, label_map),
+        **evaluate(rec.model, splits, label_map, word_matrix(rec.labels, names)),
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

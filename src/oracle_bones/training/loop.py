@@ -27,7 +27,7 @@ from ..files import atomic_file
 from ..hub import HubUnavailable, bounded
 from ..model import standardise
 from .augment import Augment
-from .evaluate import evaluate
+from .evaluate import evaluate, word_matrix
 
 
 @dataclass
@@ -126,7 +126,7 @@ def train(cfg: TrainConfig) -> dict:
                 writer.add_scalar(k, v, epoch + 1)
         if score > best["score"]:  # every held-out split, for the card, once chosen
             splits = {s: _on(t, acc.device) for s, t in held.items()}
-            metrics = evaluate(acc.unwrap_model(net), splits)
+            metrics = evaluate(acc.unwrap_model(net), splits, words=word_matrix(names, names))
             best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
             _save_model(cfg, acc.unwrap_model(net), names, best, history)
         _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)

@@ -35,7 +35,7 @@ from ..glyphs.synthetic import compose, drawing, glyph_ink, inscription
 from ..model import HEAD_KEY, PART, SEVERAL, WHOLE, Head, pooled_features, standardise
 from ..reading.inscription import Box, Found, box_iou, find_glyphs
 from .augment import Augment
-from .evaluate import evaluate
+from .evaluate import evaluate, word_matrix
 from .loop import TrainConfig, epoch_index
 
 COVER = 0.5  # a candidate holds a glyph when it covers this share of the glyph's box
@@ -207,7 +207,8 @@ def fit_folder(
     config = loaded.config
     before = config.get("metrics", {})  # which epoch was chosen, on which split: still true
     metrics = {k: v for k, v in before.items() if k in ("epoch", "chosen_on")}
-    metrics |= evaluate(model, held) | {"whole_glyph_epochs": epochs}
+    words = word_matrix(loaded.labels, loaded.labels)
+    metrics |= evaluate(model, held, words=words) | {"whole_glyph_epochs": epochs}
     metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
     extra = {k: config[k] for k in ("sources", "training") if k in config}
     extra |= {"metrics": metrics, HEAD_KEY: head.to_config(pages=pages, epochs=epochs)}
