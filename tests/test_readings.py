@@ -50,6 +50,10 @@ def test_the_top_ten_and_the_banner_say_what_a_graph_also_wrote() -> None:
     assert len(line) <= 60  # one line on a phone
     assert describe_char("安").startswith("安 ān — ") and "also writes" not in describe_char("安")
     assert "also writes 事 shì" in banner({line: 0.97})
+    # every graph stands alone first, also one with no reading nor gloss of its own (𠆸)
+    graphs = {r.graph for r in R.readings().rows}
+    assert [g for g in graphs if describe_char(g).split(" ", 1)[0] != g] == []
+    assert describe_char("𠆸").startswith("𠆸 — also writes")
 
 
 def test_word_figures_count_a_reading_as_right() -> None:

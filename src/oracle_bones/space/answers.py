@@ -30,7 +30,9 @@ def describe_char(char: str, max_gloss: int = 40) -> str:
     gloss = entry.senses[0] if also and entry.senses else entry.gloss  # short, for a phone
     gloss = gloss if len(gloss) <= max_gloss else gloss[: max_gloss - 1] + "…"
     line = " ".join(p for p in (char, first_reading(char), f"— {gloss}" if gloss else "") if p)
-    return f"{line}; also writes {also}" if also else line
+    if not also:
+        return line
+    return f"{line}; also writes {also}" if gloss else f"{line} — also writes {also}"
 
 
 def first_reading(char: str) -> str:
