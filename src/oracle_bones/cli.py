@@ -165,7 +165,15 @@ def readings(args: argparse.Namespace) -> int:
 
 
 def fit_wholeness(args: argparse.Namespace) -> int:
-    head = fit_folder(args.model_dir, args.dataset, args.pages, args.epochs, args.cache_dir)
+    head = fit_folder(
+        args.model_dir,
+        args.dataset,
+        args.pages,
+        args.epochs,
+        args.cache_dir,
+        rubbings=args.rubbings,
+        data_dir=args.data_dir,
+    )
     features = head.weight.shape[1]
     print(f"Fine-tuned {args.model_dir} with its whole-glyph head ({features} features)")
     return 0
@@ -228,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pages", type=int, default=4000, help="composed pages of train glyphs")
     p.add_argument("--epochs", type=int, default=3, help="of fine-tuning")
     p.add_argument("--cache-dir", type=Path, default=Path("build/cache"), help="normalised splits")
+    p.add_argument("--rubbings", type=int, default=0, help="train glyphs rendered as rubbings too")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="holds rubbings/")
     p.set_defaults(fn=fit_wholeness)
 
     p = sub.add_parser("forms", help="known forms per character, with source and ref, for the app")

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .photo import photo_ink
+from .polarity import positive
 
 INPUT_SIZE = 64
 MARGIN = 0.08  # of the glyph's longer side, on each side
@@ -203,7 +204,12 @@ def _border(grey: np.ndarray) -> np.ndarray:
 
 def grey_array(image: Any, side: int = WORK_SIDE) -> np.ndarray:
     """Any supported input -> float32 grey in [0, 1], transparency composited onto white, at
-    most `side` pixels wide and high."""
+    most `side` pixels wide and high; dark ink on light paper whatever the picture's polarity:
+    light marks on a dark ground (a rubbing, a negative) are turned over (`polarity`)."""
+    return positive(_grey(image, side))
+
+
+def _grey(image: Any, side: int) -> np.ndarray:
     if isinstance(image, dict):
         return _sketchpad(image)
     if isinstance(image, np.ndarray):
@@ -343,7 +349,7 @@ def _composite(rgba: np.ndarray) -> np.ndarray:
 def _sketchpad(value: dict) -> np.ndarray:
     """A Gradio ImageEditor/Sketchpad value: composite, else background plus layers."""
     if value.get("composite") is not None:
-        return grey_array(value["composite"])
+        return _grey(value["composite"], WORK_SIDE)
     parts = [value.get("background"), *(value.get("layers") or [])]
     parts = [p for p in parts if p is not None]
     if not parts:

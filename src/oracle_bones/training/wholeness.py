@@ -37,6 +37,7 @@ from ..reading.inscription import Box, Found, box_iou, find_glyphs
 from .augment import Augment
 from .evaluate import evaluate, word_matrix
 from .loop import TrainConfig, epoch_index
+from .rubbings import rubbed as rubbed_glyphs
 
 COVER = 0.5  # a candidate holds a glyph when it covers this share of the glyph's box
 SAME = 0.75  # ... and is that glyph when their boxes' IoU reaches this
@@ -47,6 +48,7 @@ EPOCHS = 3  # of fine-tuning, each a pass over the train glyphs as in training
 LR = 3e-4  # peak learning rate of the fine-tuning, decayed to zero (cosine)
 BATCH = 128  # train glyphs per step, and as many candidates
 L2 = 1e-3  # of the head's first fit on the frozen features
+RUBBED = 32  # glyphs rendered as rubbings in each step, beside the BATCH train glyphs
 
 
 def label(box: Box, truth: Sequence[Box]) -> int:
@@ -134,10 +136,13 @@ def fine_tune(
     labels: torch.Tensor,
     epochs: int = EPOCHS,
     seed: int = 0,
+    rubbings: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> Head:
     """The model's classes on `glyphs` (epochs over `index`, augmented as in training) and the
     head on the candidate `crops`, at once; the head starts from its fit on the frozen
-    features. Returns the head; the model is fine-tuned in place and left in eval mode."""
+    features. With `rubbings` (uint8 ink as the model sees it, class ids: `training.rubbings`),
+    RUBBED of them join each step's glyphs. Returns the head; the model is fine-tuned in place
+    and left in eval mode."""
     device = next(model.parameters()).device
     augment = Augment()
     linear = fit(features(model, crops), labels).to(device)
@@ -152,16 +157,22 @@ def fine_tune(
         g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
         order = index[torch.randperm(len(index), generator=g)]
         others = torch.randperm(len(labels), generator=g)
+        rubbed = torch.randperm(len(rubbings[1]), generator=g) if rubbings else None
         for s in range(steps):
             ix = order[s * BATCH : (s + 1) * BATCH]
             jx = others[torch.arange(s * BATCH, s * BATCH + len(ix)) % len(others)]
             ink = glyphs.ink[ix].to(device).float() / 255
             drawn = augment(ink, glyphs.distance[ix].to(device).float(), g)
+            truth = glyphs.labels[ix].to(device)
+            if rubbed is not None:
+                rx = rubbed[torch.arange(s * RUBBED, (s + 1) * RUBBED) % len(rubbed)]
+                drawn = torch.cat([drawn, rubbings[0][rx].to(device).float() / 255])
+                truth = torch.cat([truth, rubbings[1][rx].to(device)])
             x = standardise(torch.cat([drawn, crops[jx].to(device).float() / 255]))
             f = pooled_features(model, x)
-            classes = model.get_classifier()(f[: len(ix)])
-            loss = F.cross_entropy(classes, glyphs.labels[ix].to(device), label_smoothing=0.1)
-            loss = loss + F.cross_entropy(linear(f[len(ix) :]), labels[jx].to(device))
+            classes = model.get_classifier()(f[: len(drawn)])
+            loss = F.cross_entropy(classes, truth, label_smoothing=0.1)
+            loss = loss + F.cross_entropy(linear(f[len(drawn) :]), labels[jx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -185,11 +196,14 @@ def fit_folder(
     epochs: int = EPOCHS,
     cache_dir: Path | None = None,
     seed: int = 0,
+    rubbings: int = 0,
+    data_dir: Path | None = None,
 ) -> Head:
     """Fine-tune the model in `folder` with the head on `dataset`'s train glyphs (the module's
     docstring), judge it again on every held-out split, and write it back: weights, head,
     metrics and card. Glyphs of classes the model does not know are left out of both, as
-    training with `limit_classes` leaves them out."""
+    training with `limit_classes` leaves them out. With `rubbings`, that many train glyphs
+    rendered as rubbings (textures from `data_dir`'s rubbings) are trained on too."""
     folder = Path(folder)
     loaded = model_io.load(folder)
     model = loaded.model.to(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
@@ -202,7 +216,8 @@ def fit_folder(
     train = _known(train, to_model)
     crops, labels = candidates(model, train_images(data["train"], GLYPHS, seed), pages, seed)
     order = epoch_index(is_seed, TrainConfig.seed_repeat)
-    head = fine_tune(model, train, order, crops, labels, epochs, seed)
+    rubbed = rubbed_glyphs(data["train"], to_model, data_dir, rubbings, seed) if rubbings else None
+    head = fine_tune(model, train, order, crops, labels, epochs, seed, rubbed)
     held = {s: _known(to_tensors(data[s], cache_dir), to_model) for s in HELD_OUT if s in data}
     config = loaded.config
     before = config.get("metrics", {})  # which epoch was chosen, on which split: still true
@@ -211,7 +226,8 @@ def fit_folder(
     metrics |= evaluate(model, held, words=words) | {"whole_glyph_epochs": epochs}
     metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
     extra = {k: config[k] for k in ("sources", "training") if k in config}
-    extra |= {"metrics": metrics, HEAD_KEY: head.to_config(pages=pages, epochs=epochs)}
+    about = {"pages": pages, "epochs": epochs} | ({"rubbings": rubbings} if rubbings else {})
+    extra |= {"metrics": metrics, HEAD_KEY: head.to_config(**about)}
     model_io.save(model.cpu(), loaded.labels, folder, _card(folder, config, metrics), extra)
     return head
 
