@@ -74,11 +74,14 @@ def test_fit_wholeness_fine_tunes_a_folder_that_timm_and_the_recognizer_load(
     (folder / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
     assert Recognizer.from_pretrained(folder).whole_glyph is None
     before = Recognizer.from_pretrained(folder).model.state_dict()
+    real = (DATA / "rubbings" / "images").exists()
+    rubbings = ["--rubbings", "40", "--data-dir", str(DATA)] if real else []
 
     r = run_cli(
         "-m", "oracle_bones", "fit-wholeness", str(folder),
         "--dataset", str(seed_dataset), "--pages", "30", "--epochs", "1",
         "--cache-dir", str(tmp_path / "cache"),
+        *rubbings,  # some train glyphs rendered as rubbings join the fine-tuning, where there are
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -87,6 +90,8 @@ def test_fit_wholeness_fine_tunes_a_folder_that_timm_and_the_recognizer_load(
     assert entry["pages"] == 30 and entry["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1
     assert np.isfinite(entry["weight"]).all() and np.any(entry["weight"])
     assert config["metrics"]["sizes"]["test"] == config["metrics"]["n"] > 300  # judged again
+    assert {"top1", "word_top1"} <= set(config["metrics"]["test"])  # the graph and the word
+    assert entry.get("rubbings") == (40 if real else None)
     assert (folder / "README.md").exists()
 
     net = timm.create_model(f"local-dir:{folder}", pretrained=True).eval()
