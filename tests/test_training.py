@@ -284,3 +284,19 @@ def test_every_process_gets_images_in_every_step():
     order = torch.arange(129)
     for i in _batch_starts(129, 32, 2):
         assert all(len(order[i : i + 64][rank::2]) >= 1 for rank in (0, 1))
+
+
+def test_accuracy_by_training_forms_per_character() -> None:
+    """Top-1 by how many training forms the true character has: 0 (never trained on), 1,
+    2-3, 4-7, 8-15, 16+."""
+    from oracle_bones.training.evaluate import by_forms
+
+    forms = torch.tensor([0, 1, 3, 20])  # training forms of classes 0..3
+    logits = torch.eye(4)[[0, 1, 2, 3, 3, 0]]  # predictions 0, 1, 2, 3, 3, 0
+    labels = torch.tensor([0, 1, 1, 3, 3, 3])  # right, right, wrong, right, right, wrong
+    assert by_forms(logits, labels, forms) == {
+        "0": {"top1": 1.0, "n": 1},
+        "1": {"top1": 0.5, "n": 2},
+        "16+": {"top1": pytest.approx(2 / 3), "n": 3},
+    }
+    assert by_forms(logits, torch.tensor([-1, 2, 2, 2, 2, 2]), forms)["0"]["n"] == 1  # unknown

@@ -17,6 +17,22 @@ from ..model import standardise
 from ..reading.recognizer import Recognizer
 
 TOP_K = (1, 5, 10)
+FORM_BINS = ((1, 1), (2, 3), (4, 7), (8, 15), (16, None))  # training forms of the character
+
+
+def by_forms(logits: torch.Tensor, labels: torch.Tensor, forms: torch.Tensor) -> dict[str, dict]:
+    """Top-1 by how many training forms the true character has (`forms[label]`): where the
+    model's knowledge runs out. Keys `1`, `2-3`, ..., `16+`, each {"top1", "n"}; 0 forms (a
+    character never trained on) is `0`."""
+    hit = logits.argmax(1) == labels.cpu()
+    counts = forms[labels.cpu().clamp(min=0)] * (labels.cpu() >= 0)
+    out = {}
+    for lo, hi in ((0, 0), *FORM_BINS):
+        name = str(lo) if lo == hi else f"{lo}+" if hi is None else f"{lo}-{hi}"
+        m = (counts >= lo) & (counts <= (hi if hi is not None else counts.max()))
+        if m.any():
+            out[name] = {"top1": hit[m].float().mean().item(), "n": int(m.sum())}
+    return out
 
 
 def topk_accuracy(logits: torch.Tensor, labels: torch.Tensor, ks=TOP_K) -> dict[str, float]:
@@ -58,6 +74,7 @@ def evaluate(
     splits: dict[str, GlyphTensors],
     label_map: torch.Tensor | None = None,
     words: torch.Tensor | None = None,
+    forms: torch.Tensor | None = None,
 ) -> dict:
     """Metrics per split on the clean and pen-drawn glyphs: `{split}` and `{split}_pen`, with
     `sizes` per split and `n` the size of `test`.
@@ -65,7 +82,8 @@ def evaluate(
     `label_map` maps the dataset's class ids to the model's (models and datasets may order
     different label lists); -1 marks a class the model does not know (counted wrong). With
     `words` (`word_matrix`), each split also has the word figures, `word_top1` ...: a class the
-    model does not know can still be a word its graph wrote.
+    model does not know can still be a word its graph wrote. With `forms` (training forms per
+    model class), each clean split has `by_forms` too.
     """
     out: dict = {"sizes": {}}
     for name, t in splits.items():
@@ -78,6 +96,8 @@ def evaluate(
             out[key] = topk_accuracy(logits, labels)
             if words is not None:
                 out[key] |= word_accuracy(logits, t.labels, words)
+            if forms is not None and key == name:
+                out[key]["by_forms"] = by_forms(logits, labels, forms)
         out["sizes"][name] = len(labels)
     out["n"] = out["sizes"].get("test", 0)
     return out
@@ -91,10 +111,12 @@ def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> 
     index = {name: i for i, name in enumerate(rec.labels)}
     label_map = torch.tensor([index.get(n, -1) for n in names])
     splits = {s: to_tensors(data[s]) for s in HELD_OUT if s in data}
+    trained = label_map[torch.tensor(data["train"]["label"])]
+    forms = torch.bincount(trained[trained >= 0], minlength=len(rec.labels))
     metrics = {
         "model": str(rec.source),
         "dataset": str(dataset),
-        **evaluate(rec.model, splits, label_map, word_matrix(rec.labels, names)),
+        **evaluate(rec.model, splits, label_map, word_matrix(rec.labels, names), forms),
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

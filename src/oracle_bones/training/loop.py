@@ -126,7 +126,9 @@ def train(cfg: TrainConfig) -> dict:
                 writer.add_scalar(k, v, epoch + 1)
         if score > best["score"]:  # every held-out split, for the card, once chosen
             splits = {s: _on(t, acc.device) for s, t in held.items()}
-            metrics = evaluate(acc.unwrap_model(net), splits, words=word_matrix(names, names))
+            forms = torch.bincount(train_t.labels, minlength=len(names))
+            words = word_matrix(names, names)
+            metrics = evaluate(acc.unwrap_model(net), splits, words=words, forms=forms)
             best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
             _save_model(cfg, acc.unwrap_model(net), names, best, history)
         _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)

@@ -223,7 +223,8 @@ def fit_folder(
     before = config.get("metrics", {})  # which epoch was chosen, on which split: still true
     metrics = {k: v for k, v in before.items() if k in ("epoch", "chosen_on")}
     words = word_matrix(loaded.labels, loaded.labels)
-    metrics |= evaluate(model, held, words=words) | {"whole_glyph_epochs": epochs}
+    forms = torch.bincount(train.labels, minlength=len(loaded.labels))
+    metrics |= evaluate(model, held, words=words, forms=forms) | {"whole_glyph_epochs": epochs}
     metrics["sizes"] = before.get("sizes", {}) | metrics["sizes"]
     extra = {k: config[k] for k in ("sources", "training") if k in config}
     about = {"pages": pages, "epochs": epochs} | ({"rubbings": rubbings} if rubbings else {})
