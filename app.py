@@ -69,7 +69,7 @@ with gr.Blocks(title="Oracle bone script recogniser", delete_cache=(3600, 3600))
             with gr.Tab("Upload", id="upload") as upload_tab:
                 upload = gr.Image(
                     type="filepath",
-                    label="A photo or scan of one glyph: a line drawing, ink on paper, a book page",
+                    label="One glyph: a drawing, a photo of ink on paper, a book page, a rubbing",
                     sources=["upload", "clipboard"],
                     elem_id="upload",
                 )

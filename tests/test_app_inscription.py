@@ -87,7 +87,7 @@ def test_inscription_tab_in_the_browser(app, browser, recognizer, page_file):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "inscription.png"), full_page=True)
         upload_label = page.get_by_text("rubbings", exact=False).first.inner_text()
-        assert "not recognised" in upload_label
+        assert "turned over and read" in upload_label
         page.get_by_role("tab", name="Draw").click()
         results.wait_for(state="visible", timeout=10_000)  # and come back with the drawing
     finally:

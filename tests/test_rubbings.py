@@ -35,6 +35,26 @@ def test_white_strokes_on_dark_read_as_the_same_drawing_black_on_white(recognize
         assert rubbed[0].label == drawn[0].label, (char, page, rubbed, drawn)
 
 
+@pytest.mark.slow
+def test_a_rubbing_uploaded_in_the_browser(app, browser, recognizer, tmp_path) -> None:
+    """The Upload tab in Chromium: a white glyph on a dark square on a white page gets the
+    drawing's answer, not "No ink found"."""
+    path = tmp_path / "rubbing.png"
+    white_on_dark("田", page=60).save(path)
+    expected = recognizer.predict(path, top_k=1)[0].label
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto(app.url)
+        page.get_by_role("tab", name="Upload").click()
+        page.locator("#upload input[type=file]").set_input_files(str(path))
+        banner = page.locator("#banner .banner .char")
+        banner.wait_for(timeout=30_000)
+        assert banner.inner_text() == expected == "田"
+        assert "No ink" not in page.locator("#predictions").inner_text()
+    finally:
+        page.close()
+
+
 def test_ordinary_pictures_are_not_turned_over() -> None:
     for char, strokes in STROKES.items():
         grey = np.asarray(render_strokes(strokes), np.float32) / 255
