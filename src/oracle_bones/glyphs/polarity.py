@@ -17,8 +17,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-PROBE_SIDE = 256  # decided on a small copy (a few milliseconds) where hairlines still show
-MIN_GROUND = 0.08  # of the picture, at least, dark for a dark ground to be considered
+PROBE_SIDE = 256  # decided on a small copy (a few milliseconds) where hairlines still show,
+GLANCE_SIDE = 128  # after a glance at a smaller one (well under a millisecond) ...
+MIN_GROUND = 0.15  # ... finds this share of the picture dark, at least ...
+MIN_THICK = 0.012  # ... and that dark this thick (median, of the side): not a drawing's strokes
 MIN_MARKS = 0.001  # of the picture, at least, light inside the dark: marks to read
 MIN_PARTS = 8  # separate light marks: strokes, not the holes of a heavy glyph (口, 田) ...
 WIDE = 0.03  # ... unless the ground is this thick (of the picture's side): one glyph rubbed
@@ -44,7 +46,13 @@ def positive(grey: np.ndarray) -> np.ndarray:
 def _dark_ground(grey: np.ndarray) -> np.ndarray | None:
     """None when the marks are dark (the usual case); else the page round a dark ground, as a
     mask at `grey`'s size (empty when the ground reaches the edges)."""
-    small = _probe(grey)
+    glance = _probe(grey, GLANCE_SIDE)
+    dark = glance < _otsu(glance)
+    if dark.mean() < MIN_GROUND:
+        return None
+    if np.median(ndimage.distance_transform_edt(dark)[dark]) < MIN_THICK * max(glance.shape):
+        return None
+    small = _probe(grey, PROBE_SIDE)
     level = _otsu(small)
     dark = small < level
     if dark.mean() < MIN_GROUND or level > 0.92 or level < 0.08:
@@ -68,9 +76,9 @@ def _dark_ground(grey: np.ndarray) -> np.ndarray | None:
     return np.asarray(up) > 127
 
 
-def _probe(grey: np.ndarray) -> np.ndarray:
+def _probe(grey: np.ndarray, side: int) -> np.ndarray:
     h, w = grey.shape
-    scale = PROBE_SIDE / max(h, w)
+    scale = side / max(h, w)
     if scale >= 1:
         return grey
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
