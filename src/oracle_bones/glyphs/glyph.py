@@ -101,7 +101,7 @@ def _read_closer(image: Any) -> np.ndarray | None:
         return None
     try:
         grey = grey_array(_rewound(image), 2 * WORK_SIDE)
-        return ink_map(grey, 2 * WORK_SIDE) if max(grey.shape) > WORK_SIDE else None
+        return grey_ink(grey, 2 * WORK_SIDE) if max(grey.shape) > WORK_SIDE else None
     except GlyphError:
         return None
 
@@ -132,7 +132,7 @@ def _in_detail(image: Any, ink: np.ndarray, box: tuple[slice, slice]) -> np.ndar
         return slice(max(0, round((s.start - pad) * scale)), min(n, round((s.stop + pad) * scale)))
 
     try:
-        detail = ink_map(grey[span(ys, grey.shape[0]), span(xs, grey.shape[1])])
+        detail = grey_ink(grey[span(ys, grey.shape[0]), span(xs, grey.shape[1])])
     except EmptyDrawing:  # the paper round it read differently: keep the first reading
         return ink[box]
     near = _ink_box(detail)
@@ -165,12 +165,18 @@ def resize(ink: np.ndarray, size: int) -> np.ndarray:
 
 
 def ink_map(image: Any, side: int = WORK_SIDE) -> np.ndarray:
-    """Grey picture -> ink strength in [0, 1], whatever the polarity of paper and ink.
+    """Any picture -> ink strength in [0, 1], whatever the polarity of paper and ink.
 
     A clean drawing (white along its edges) is read against one paper level; anything else,
     such as a photo, against the paper's light around each pixel (`photo.photo_ink`).
     """
-    grey = grey_array(image, side)
+    return grey_ink(grey_array(image, side), side)
+
+
+def grey_ink(grey: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
+    """`ink_map` of a grey picture `grey_array` already gave (or a part of one): read at most
+    `side` pixels, and not turned over a second time (`polarity` has judged the whole)."""
+    grey = _grey(grey, side)
     border = _border(grey)
     paper = float(np.median(border))
     if paper < 0.5:  # light ink on a dark ground, such as a rubbing

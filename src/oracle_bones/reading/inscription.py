@@ -1,6 +1,6 @@
 """Reading an inscription: the glyphs of a picture of several, found and put in reading order.
 
-Strokes are the picture's connected patches of ink (`glyph.ink_map`, read at up to SIDE pixels,
+Strokes are the picture's connected patches of ink (`glyph.grey_ink`, read at up to SIDE pixels,
 so photos are handled as for one glyph). Lines are found where no ink crosses: columns between
 empty vertical strips, read right to left, or rows, read top to bottom, when the layout is
 clearly horizontal. Along a line, strokes side by side belong together; whether the next ones
@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ..glyphs.glyph import INK_LEVEL, EmptyDrawing, grey_array, ink_map, is_drawing, open_image
+from ..glyphs.glyph import INK_LEVEL, EmptyDrawing, grey_array, grey_ink, is_drawing, open_image
 from ..glyphs.photo import stroke_width
 from ..glyphs.upright import Turn, skew
 
@@ -81,7 +81,7 @@ def find_glyphs(
     )
     width, height = _size(picture)
     grey = grey_array(picture, SIDE)
-    ink = ink_map(grey, SIDE)
+    ink = grey_ink(grey, SIDE)
     photo, shape = not is_drawing(grey), ink.shape
     turn = skew(ink) if photo else None  # read upright; boxes put back in the photo's pixels
     if turn:
@@ -187,7 +187,7 @@ def _reread(
     region = grey[ys, xs]
     paper = float(np.median(region[(near == 0) & ~hidden]))
     try:
-        ink = ink_map(np.where(hidden, paper, region), SIDE)
+        ink = grey_ink(np.where(hidden, paper, region), SIDE)
     except EmptyDrawing:
         return None
     top, left = y0 - reach - ys.start, x0 - reach - xs.start
