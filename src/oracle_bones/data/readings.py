@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from .sources.isobs import LABELS as ISOBS_LABELS
-from .sources.simplify import simplify
+from .sources.simplify import is_han, simplify
 from .sources.xlsx import read_sheets
 
 FILE = Path(__file__).resolve().with_name("readings.csv")
@@ -58,9 +58,7 @@ class Reading:
 def _one(text: str) -> str | None:
     """A single Han character, simplified; None for anything else (compounds, private use)."""
     text = text.strip()
-    if len(text) != 1 or not ("\u3400" <= text <= "\u9fff" or "\U00020000" <= text <= "\U0003134f"):
-        return None
-    return simplify(text)
+    return simplify(text) if is_han(text) else None
 
 
 def from_zjnu(path: Path) -> Iterator[Reading]:

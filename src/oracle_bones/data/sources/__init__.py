@@ -8,15 +8,16 @@ from .ayjgw import AYJGW
 from .base import Record, Source, SourceUnavailable
 from .feedback import FEEDBACK
 from .fzjgw import FZJGW
+from .hwobc import HWOBC
 from .isobs import ISOBS
 from .jiaguwen import JIAGUWEN
 from .zihuisong import ZIHUISONG
 from .zjnu_chennianfu import ZJNU
 
 SOURCES: dict[str, Source] = {
-    s.name: s for s in (JIAGUWEN, ZJNU, ZIHUISONG, ISOBS, AYJGW, FZJGW, FEEDBACK)
+    s.name: s for s in (JIAGUWEN, ZJNU, ZIHUISONG, ISOBS, AYJGW, HWOBC, FZJGW, FEEDBACK)
 }
 # Every source whose terms allow publishing a dataset built from it; fzjgw only when named.
-DEFAULT_SOURCES = ("jiaguwen", "zjnu-chennianfu", "zihuisong", "isobs", "ayjgw")
+DEFAULT_SOURCES = ("jiaguwen", "zjnu-chennianfu", "zihuisong", "isobs", "ayjgw", "hwobc")
 
 __all__ = ["DEFAULT_SOURCES", "SOURCES", "Record", "Source", "SourceUnavailable"]

@@ -1,69 +1,73 @@
-"""Renders of the Anyang oracle bone font (ApolloYH/JGW_LORA): thin pen strokes, 687 usable."""
+"""The Anyang oracle bone font (安阳甲骨文) rendered in full: thin pen strokes, its own labels.
+
+Earlier builds took 725 ready renders of this font (ApolloYH/JGW_LORA, 687 usable). The whole
+font renders them and about 2.4 times as many more; each glyph is rendered once, at its own code
+point, so nothing is in twice.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Record, Source, SourceUnavailable, local_or_download
-from .simplify import simplify
+from PIL import ImageFont
 
-IMAGES = "data/jgw_vl_total"
-UPSTREAM_LABELS = "data/jgw_detail_vl_web_725.jsonl"
-_WORD = re.compile(r"^(U[0-9A-F]+)(.*)$")  # `U60000人`: the file's stem, then its label
+from .anyang import graph_of, workbook_labels
+from .base import Record, Source, SourceUnavailable, local_or_download
+from .font import ARCHIVE_URL, has_glyph, render_glyph
+
+FONT = "AYJGW.woff"
+UPSTREAM_FONT = "python/src/assets/jgw.woff"  # in Laplace825/yolov8-oracle-detect
+YOLO_ARCHIVE = "https://github.com/Laplace825/yolov8-oracle-detect/archive/027fb1f.zip"
 
 
 @dataclass(frozen=True)
-class AnYang(Source):
-    archive_url: str = ""
+class AnyangFont(Source):
+    archive_url: str = YOLO_ARCHIVE  # the font's
+    labels_url: str = ARCHIVE_URL  # the Anyang workbook's
+    render_px: int = 128
 
     def records(self, data_dir: Path) -> Iterator[Record]:
-        root = data_dir / self.name
-        if (root / "labels.csv").exists():
-            with (root / "labels.csv").open(encoding="utf-8", newline="") as f:
-                rows = [(r["file"], r["char_simplified"]) for r in csv.DictReader(f)]
-            images = root / "images"
-        else:
-            root = local_or_download(
-                root,
-                UPSTREAM_LABELS,
-                self.name,
-                self.archive_url,
-                lambda p: p == UPSTREAM_LABELS or p.startswith(IMAGES + "/"),
-            )
-            rows, images = upstream_labels(root / UPSTREAM_LABELS), root / IMAGES
-        for file, char in rows:
-            if char:  # empty where the upstream label is not one character (`尸/夷`)
-                yield Record((images / file).read_bytes(), char, self.name, Path(file).stem)
+        path = self.font_path(data_dir)
+        try:
+            font = ImageFont.truetype(str(path), self.render_px)
+        except OSError as e:
+            raise SourceUnavailable(f"{self.name}: FreeType cannot load {path} ({e})") from e
+        for code, label in sorted(workbook_labels(data_dir, self.labels_url).items()):
+            char, graph = chr(code), graph_of(label)
+            if graph and has_glyph(font, char):
+                png = render_glyph(font, char, self.render_px)
+                yield Record(png, graph, self.name, f"U+{code:X} {label}")
+
+    def font_path(self, data_dir: Path) -> Path:
+        """The local copy's font, else the one in upstream's archive."""
+        local = data_dir / self.name / FONT
+        if local.exists():
+            return local
+        root = local_or_download(
+            data_dir / self.name,
+            UPSTREAM_FONT,
+            "yolov8-oracle-detect",
+            self.archive_url,
+            UPSTREAM_FONT.__eq__,
+            local=f"{self.name}/{FONT}",
+        )
+        return root / UPSTREAM_FONT
 
 
-def upstream_labels(jsonl: Path) -> list[tuple[str, str]]:
-    """(file, simplified character) from the upstream `word` field; "" unless one character."""
-    rows = []
-    for line in jsonl.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        m = _WORD.match(json.loads(line).get("word", ""))
-        if m is None:
-            raise SourceUnavailable(f"{jsonl}: unexpected label {line[:80]!r}")
-        label = m[2].strip()
-        rows.append((f"{m[1]}.png", simplify(label) if len(label) == 1 else ""))
-    return rows
-
-
-AYJGW = AnYang(
+AYJGW = AnyangFont(
     name="ayjgw",
-    title="Anyang oracle bone font renders (安阳甲骨文, ApolloYH/JGW_LORA)",
-    licence="No licence stated by the repository; the font is Anyang Normal University's",
+    title="Anyang oracle bone font (安阳甲骨文, AYJGW), rendered in full",
+    licence="No licence stated: the font says 'Copyright (c) AYSY.JKX, 2003. All rights "
+    "reserved.' (Anyang Normal University); its table (Kushim-Jiang/oracle-bone) states none",
     licence_id="unknown",
-    upstream="https://github.com/ApolloYH/JGW_LORA (data/jgw_vl_total/, "
-    "data/jgw_detail_vl_web_725.jsonl)",
-    provenance="725 renders (200x200 RGB PNG, thin black strokes) of the Anyang oracle bone "
-    "font; labels from the `word` field of the upstream JSONL, simplified; the 38 whose label "
-    "is not one character (`尸/夷`) are left out, 687 used.",
-    archive_url="https://github.com/ApolloYH/JGW_LORA/archive/refs/heads/main.zip",
+    upstream="https://github.com/Laplace825/yolov8-oracle-detect (commit 027fb1f, "
+    "python/src/assets/jgw.woff); labels: https://github.com/Kushim-Jiang/oracle-bone "
+    "(data/安阳甲骨文.xlsx)",
+    provenance="The whole Anyang font (WOFF, 7,280 code points), every glyph its own table "
+    "labels rendered with Pillow at its code point: a character (`人`, `賓2`), or a graph and "
+    "what it wrote (`匕（妣）`, `月/夕`: the first); compounds (合文) and unlabelled glyphs "
+    "are left out, as are code points the font does not draw. It replaces the 725 renders of "
+    "the same font (ApolloYH/JGW_LORA) that earlier builds used.",
 )

@@ -20,6 +20,7 @@ from .base import Record, Source, SourceUnavailable, local_or_download
 ARCHIVE_URL = "https://github.com/Kushim-Jiang/oracle-bone/archive/refs/heads/main.zip"
 COLUMNS = ("codepoint", "char", "char_simplified", "source_ref", "note")  # of glyphs.csv
 GlyphRow = dict[str, str]  # one row of glyphs.csv, by column name
+UPSTREAM_COPY = "kushim-jiang"  # a local copy of the archive's tables, its data/ folder within
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class FontSource(Source):
     font_file: str = ""
     render_px: int = 128
     archive_url: str = ARCHIVE_URL
-    workbook: str = ""  # upstream's table, a path in the archive; "" where it cannot be derived
+    workbook: str = ""  # upstream's table, a path in the archive (and in UPSTREAM_COPY)
     derive: Callable[[Path], list[GlyphRow]] | None = None  # workbook -> the rows of glyphs.csv
 
     def records(self, data_dir: Path) -> Iterator[Record]:
@@ -47,34 +48,42 @@ class FontSource(Source):
             yield Record(png, row["char_simplified"], self.name, ref)
 
     def files(self, data_dir: Path) -> tuple[Path, list[GlyphRow]]:
-        """The font and the rows of its table: the local copy's where it has them, else the
-        font from upstream's archive and the table derived from the workbook there."""
+        """The font and the rows of its table. The table is derived from upstream's workbook
+        wherever one is at hand, so that a local copy and a download give the same rows: the
+        local copy of upstream's tables (`kushim-jiang/data/` beside the sources), else the
+        archive's when the font or the table has to be downloaded anyway. glyphs.csv is read
+        only where no workbook is found."""
         root = data_dir / self.name
         font_path, table = root / self.font_file, root / "glyphs.csv"
-        if font_path.exists() and table.exists():
-            return font_path, read_table(table)
-        if not table.exists() and self.derive is None:
-            raise SourceUnavailable(
-                f"{self.name}: no glyphs.csv in {root}, and this project cannot derive it from "
-                f"upstream's workbook ({self.upstream}). Put glyphs.csv (columns codepoint, char, "
-                f"char_simplified, source_ref) there; {self.font_file} is downloaded if missing."
+        local_book = data_dir / UPSTREAM_COPY / self.workbook
+        workbook = local_book if self.derive and self.workbook and local_book.is_file() else None
+        if not font_path.exists() or not (workbook or table.exists()):
+            if not table.exists() and self.derive is None:
+                raise SourceUnavailable(
+                    f"{self.name}: no glyphs.csv in {root}, and this project cannot derive it "
+                    f"from upstream's workbook ({self.upstream}). Put glyphs.csv (columns "
+                    f"codepoint, char, char_simplified, source_ref) there; {self.font_file} is "
+                    "downloaded if missing."
+                )
+            wanted = {f"font/{self.font_file}", self.workbook}
+            upstream = local_or_download(
+                root,
+                f"font/{self.font_file}",
+                self.name,
+                self.archive_url,
+                wanted.__contains__,
+                local=f"{self.name}/{self.font_file} and {self.name}/glyphs.csv (or "
+                f"{UPSTREAM_COPY}/{self.workbook}, the table it is derived from)",
             )
-        wanted = {f"font/{self.font_file}", self.workbook}
-        upstream = local_or_download(
-            root,
-            f"font/{self.font_file}",
-            self.name,
-            self.archive_url,
-            wanted.__contains__,
-            local=f"{self.name}/{self.font_file} and {self.name}/glyphs.csv",
-        )
-        font_path = font_path if font_path.exists() else upstream / "font" / self.font_file
-        if table.exists():
+            font_path = font_path if font_path.exists() else upstream / "font" / self.font_file
+            if workbook is None and self.derive and (upstream / self.workbook).is_file():
+                workbook = upstream / self.workbook
+            elif workbook is None and not table.exists():
+                raise SourceUnavailable(f"{self.name}: no {self.workbook} in {upstream}")
+        if workbook is None or self.derive is None:
             return font_path, read_table(table)
-        if not (upstream / self.workbook).exists():
-            raise SourceUnavailable(f"{self.name}: no {self.workbook} in {upstream}")
         try:
-            return font_path, self.derive(upstream / self.workbook)  # type: ignore[misc]
+            return font_path, self.derive(workbook)
         except ValueError as e:  # not a readable workbook
             raise SourceUnavailable(f"{self.name}: {e}") from e
 
@@ -92,3 +101,13 @@ def render_glyph(font: ImageFont.FreeTypeFont, char: str, px: int) -> bytes:
     out = io.BytesIO()
     canvas.save(out, format="PNG")
     return out.getvalue()
+
+
+NOTDEF = "\U0010fffd"  # a private-use code point no oracle bone font fills: its .notdef box
+
+
+def has_glyph(font: ImageFont.FreeTypeFont, char: str) -> bool:
+    """Whether the font draws `char`: FreeType draws a missing one as the font's .notdef box,
+    which would otherwise pass for a glyph; a blank glyph is missing too."""
+    mask = font.getmask(char)
+    return mask.getbbox() is not None and bytes(mask) != bytes(font.getmask(NOTDEF))

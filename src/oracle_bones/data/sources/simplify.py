@@ -15,6 +15,11 @@ from functools import cache
 import opencc
 
 
+def is_han(text: str) -> bool:
+    """One Han character of the unified blocks (a label): not a private-use glyph, not a mark."""
+    return len(text) == 1 and ("\u3400" <= text <= "\u9fff" or "\U00020000" <= text <= "\U0003134f")
+
+
 def simplify(text: str) -> str:
     """`text` in simplified characters (`車` -> `车`); the others left as they are."""
     return _t2s().convert(text)
