@@ -1,5 +1,5 @@
 """Reading inscriptions, and single glyphs photographed: synthetic pictures of the held-out
-`test` glyphs (392 seed drawings; see dataset.split_seed) with known boxes and order.
+`test` glyphs (392 seed drawings; see dataset.last_per_character) with known boxes and order.
 
     python benchmarks/bench_read.py [--pictures 200] [--threads 2] [--data-dir ../shared/data]
     python benchmarks/bench_read.py --split validation  # glyphs of a built dataset's split
@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from oracle_bones.data.dataset import split_seed
+from oracle_bones.data.dataset import SEED, last_per_character
 from oracle_bones.data.sources import SOURCES
 from oracle_bones.glyphs.glyph import EmptyDrawing
 from oracle_bones.glyphs.synthetic import glyph_ink, inscription, photograph
@@ -47,7 +47,8 @@ ASKEW = 12.0  # degrees: the most a page is turned in the photos askew (4 in the
 def test_glyphs(data_dir: Path) -> list[tuple[str, bytes]]:
     """(character, image file) of every held-out seed glyph, by the dataset's own split rule."""
     records = list(SOURCES["jiaguwen"].records(data_dir))
-    return [(records[i].label, records[i].image) for i in sorted(split_seed(records))]
+    held = sorted(last_per_character(records, SEED, 2))
+    return [(records[i].label, records[i].image) for i in held]
 
 
 def split_glyphs(dataset: Path, split: str) -> list[tuple[str, bytes]]:

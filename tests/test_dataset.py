@@ -6,7 +6,6 @@ its checks read build/dataset when it exists (built from the same data; only rea
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import random
@@ -85,9 +84,7 @@ def listed(data_dir: Path, source: str) -> int:
     if source == "isobs":  # the drawings of the classes the committed table labels
         labels = SOURCES["isobs"].labels()
         return sum(d.klass in labels for d in SOURCES["isobs"].drawings(data_dir))
-    table = "labels.csv" if source == "ayjgw" else "glyphs.csv"
-    with (folder / table).open(encoding="utf-8", newline="") as f:
-        return sum(1 for row in csv.DictReader(f) if row["char_simplified"])
+    return sum(1 for _ in SOURCES[source].records(data_dir))  # the fonts' rows, HWOBC's labelled
 
 
 def figures(dd: datasets.DatasetDict) -> dict[str, dict[str, int]]:
@@ -116,6 +113,9 @@ def assert_split_rules(dd: datasets.DatasetDict) -> None:
     assert set(test["source"]) == {SEED}, "extra sources must only be in train"
     held = [set(dd[s]["source"]) for s in ("validation", "test_isobs") if s in dd]
     assert all(sources <= {"isobs"} for sources in held)
+    if "validation_hwobc" in dd:
+        assert set(dd["validation_hwobc"]["source"]) == {"hwobc"}
+        assert_hwobc_held_out(dd)
     keys = [key for split in dd for key in zip(dd[split]["source"], dd[split]["ref"], strict=True)]
     assert len(keys) == len(set(keys)), "an image is in two splits"
     assert_isobs_held_out(dd)
@@ -154,6 +154,24 @@ def assert_isobs_held_out(dd: datasets.DatasetDict) -> None:
             assert kinds[-2:] == ["validation", "test_isobs"], refs
         elif "test_isobs" in kinds:
             assert kinds[-1] == "test_isobs", refs
+
+
+def assert_hwobc_held_out(dd: datasets.DatasetDict) -> None:
+    """Per character with >= 3 HWOBC drawings (near-copies dropped from train counted in), the
+    drawing whose name sorts last is `validation_hwobc`; no other HWOBC drawing is held out."""
+    held = dd["validation_hwobc"]
+    assert len(set(held["label"])) == len(held), "one drawing per character"
+    last = dict(zip(held["label"], held["ref"], strict=True))
+    for split in dd:
+        for source, label, ref in zip(dd[split]["source"], dd[split]["label"], dd[split]["ref"],
+                                      strict=True):  # fmt: skip
+            if source == "hwobc" and split != "validation_hwobc":
+                assert (
+                    split == "train" and label in last and ref < last[label]
+                ) or label not in last
+    counts = Counter(r.label for r in SOURCES["hwobc"].records(DATA))
+    names = held.features["label"].names
+    assert {names[k] for k in last} == {c for c, n in counts.items() if n >= 3}
 
 
 def assert_card_matches(out: Path, data_dir: Path) -> None:
@@ -233,8 +251,8 @@ def test_full_build_card(full: Path) -> None:
     rows = card_rows(full)
     for source, row in rows.items():
         held = {s for s in HELD_OUT if row[s]}
-        assert held == {"test"} if source == SEED else held <= {"validation", "test_isobs"}
-        assert not held or source in (SEED, "isobs"), f"{source} has held-out glyphs"
+        assert held == {"test"} if source == SEED else held <= set(HELD_OUT) - {"test"}
+        assert not held or source in (SEED, "isobs", "hwobc"), f"{source} has held-out glyphs"
 
 
 def test_full_build_keeps_no_near_copy_of_a_test_image(full: Path) -> None:

@@ -100,7 +100,7 @@ def render_model_card(
         num_classes=len(labels),
         size=INPUT_SIZE,
         metrics={
-            **dict.fromkeys(("validation", "test_isobs", "whole_glyph_epochs")),
+            **dict.fromkeys(("validation", "validation_hwobc", "test_isobs", "whole_glyph_epochs")),
             "chosen_on": "test",
             "sizes": {},
             **metrics,

@@ -6,7 +6,9 @@ Splits, each held out whole:
 - `test_isobs`: for every labelled IsOBS class with four or more drawings, the drawing whose name
   sorts last: a second held-out test of hand copies.
 - `validation`: for every labelled IsOBS class with five or more drawings, the one that sorts
-  second to last: what training chooses its epoch by and every tuning decision is made on.
+  second to last; and `validation_hwobc`: for every character with three or more HWOBC pen
+  drawings, the one whose name sorts last. Training chooses its epoch by these two, and every
+  tuning decision is made on them alone.
 - `test_feedback`: every fifth drawing shared from the app (by id), when `feedback` is a source.
 Everything else is `train`. Any train glyph that is a near-copy of a held-out glyph is dropped
 (see `find_near_copies`), except that seed train images are not checked against the seed's own
@@ -38,9 +40,11 @@ from .sources import DEFAULT_SOURCES, SOURCES, Record
 
 SEED = "jiaguwen"
 ISOBS = "isobs"
+PEN = "hwobc"
 FEEDBACK = "feedback"
-SPLITS = ("train", "validation", "test", "test_isobs", "test_feedback")
+SPLITS = ("train", "validation", "validation_hwobc", "test", "test_isobs", "test_feedback")
 HELD_OUT = SPLITS[1:]
+CHOOSING = SPLITS[1:3]  # the validation splits: the epoch and every choice are made on these
 DUPLICATE_THRESHOLD = 0.70  # see dataset_card.md: copies of test glyphs score 0.75-1.0
 SAME_SOURCE_THRESHOLD = 0.85  # one source, one pen: copies score higher (see find_near_copies)
 SIMILARITY_PEN = 2.0
@@ -64,13 +68,16 @@ class BuildStats:
     split_classes: dict[str, int] = field(default_factory=dict)  # split -> classes
 
 
-def split_seed(records: Sequence[Record]) -> set[int]:
-    """Indices of test records: per character with >= 2 seed images, the last file name."""
+def last_per_character(records: Sequence[Record], source: str, at_least: int) -> set[int]:
+    """Indices of the record whose ref sorts last, per character with >= `at_least` records
+    of `source`: the seed's `test` (2) and HWOBC's `validation_hwobc` (3)."""
     by_label: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
-        if r.source == SEED:
+        if r.source == source:
             by_label[r.label].append(i)
-    return {max(ix, key=lambda i: records[i].ref) for ix in by_label.values() if len(ix) >= 2}
+    return {
+        max(ix, key=lambda i: records[i].ref) for ix in by_label.values() if len(ix) >= at_least
+    }
 
 
 def split_isobs(records: Sequence[Record]) -> tuple[set[int], set[int]]:
@@ -126,11 +133,14 @@ def read_sources(data_dir: Path, sources: Sequence[str], stats: BuildStats):
 def assign_splits(records: Sequence[Record]) -> list[str]:
     split = ["train"] * len(records)
     test_isobs, validation = split_isobs(records)
-    for name, ix in (("test", split_seed(records)), ("test_isobs", test_isobs)):
+    for name, ix in (
+        ("test", last_per_character(records, SEED, 2)),
+        ("test_isobs", test_isobs),
+        ("validation", validation),
+        ("validation_hwobc", last_per_character(records, PEN, 3)),
+    ):
         for i in ix:
             split[i] = name
-    for i in validation:
-        split[i] = "validation"
     shared = sorted((r.ref, i) for i, r in enumerate(records) if r.source == FEEDBACK)
     for k, (_, i) in enumerate(shared):
         if k % 5 == 4:  # every fifth shared drawing by id

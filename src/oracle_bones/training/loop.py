@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .. import model as model_io
 from ..data.cards import render_model_card
-from ..data.dataset import HELD_OUT, SEED, STATS_FILE, build, load, save, to_tensors
+from ..data.dataset import CHOOSING, HELD_OUT, SEED, STATS_FILE, build, load, save, to_tensors
 from ..files import atomic_file
 from ..hub import HubUnavailable, bounded
 from ..model import standardise
@@ -58,10 +58,10 @@ class TrainConfig:
 
 
 def train(cfg: TrainConfig) -> dict:
-    """Train, keep the best epoch by `validation` accuracy (clean and pen-drawn), return its
-    metrics on every held-out split; a build without `validation` (the seed alone) falls back to
-    choosing on `test`, and says so. The main process alone evaluates and saves: the others
-    return no epoch."""
+    """Train, keep the best epoch by accuracy on the validation splits (`validation` and
+    `validation_hwobc`, each clean and pen-drawn, averaged), return its metrics on every held-out
+    split; a build without them (the seed alone) falls back to choosing on `test`, and says so.
+    The main process alone evaluates and saves: the others return no epoch."""
     # The schedule counts optimizer steps; accelerate would step it once per process per step.
     acc = Accelerator(mixed_precision=cfg.mixed_precision, step_scheduler_with_optimizer=False)
     _check_processes(acc)
@@ -80,8 +80,8 @@ def train(cfg: TrainConfig) -> dict:
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
         train_t, held, names, is_seed = _subset(train_t, held, names, cfg.limit_classes, is_seed)
-    choose = "validation" if "validation" in held and len(held["validation"].labels) else "test"
-    acc.print(f"The best epoch is chosen on `{choose}`")
+    choose = [s for s in CHOOSING if s in held and len(held[s].labels)] or ["test"]
+    acc.print(f"The best epoch is chosen on {', '.join(f'`{s}`' for s in choose)}")
     order = epoch_index(is_seed, cfg.seed_repeat)
 
     net = model_io.create(cfg.arch, len(names), pretrained=_pretrained_ok(cfg))
@@ -105,8 +105,9 @@ def train(cfg: TrainConfig) -> dict:
             continue
         # Each epoch is judged, and logged, on the choosing split alone: no other held-out
         # figure is seen before the epoch is chosen.
-        metrics = evaluate(acc.unwrap_model(net), {choose: _on(held[choose], acc.device)})
-        score = (metrics[choose]["top1"] + metrics[f"{choose}_pen"]["top1"]) / 2
+        metrics = evaluate(acc.unwrap_model(net), {s: _on(held[s], acc.device) for s in choose})
+        score = sum(metrics[s]["top1"] + metrics[f"{s}_pen"]["top1"] for s in choose)
+        score /= 2 * len(choose)
         row = {
             "epoch": epoch + 1,
             "loss": loss,
@@ -129,7 +130,7 @@ def train(cfg: TrainConfig) -> dict:
             forms = torch.bincount(train_t.labels, minlength=len(names))
             words = word_matrix(names, names)
             metrics = evaluate(acc.unwrap_model(net), splits, words=words, forms=forms)
-            best = {"score": score, "epoch": epoch + 1, "chosen_on": choose, **metrics}
+            best = {"score": score, "epoch": epoch + 1, "chosen_on": " + ".join(choose), **metrics}
             _save_model(cfg, acc.unwrap_model(net), names, best, history)
         _save_checkpoint(ckpt, acc, net, opt, sched, epoch + 1, best, history)
         acc.wait_for_everyone()
