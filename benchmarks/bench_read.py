@@ -3,6 +3,7 @@
 
     python benchmarks/bench_read.py [--pictures 200] [--threads 2] [--data-dir ../shared/data]
     python benchmarks/bench_read.py --split validation  # glyphs of a built dataset's split
+    python benchmarks/bench_read.py --split validation --powers 0.3,0.1  # the head's powers
 
 Tune the reader's constants on `--split validation` (IsOBS hand copies) and report `test`.
 
@@ -22,6 +23,7 @@ again from the photo's own pixels).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -154,9 +156,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--split", default="test", help="test (seed glyphs), or a dataset split")
     parser.add_argument("--dataset", type=Path, default=Path("build/dataset"), help="for --split")
+    parser.add_argument(
+        "--powers", help="P,Q: the whole-glyph head's powers to try (default: the model's)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rec = Recognizer.from_pretrained(args.model)
+    if args.powers and rec.whole_glyph is not None:  # choosing them: on validation pages only
+        powers = tuple(float(p) for p in args.powers.split(","))
+        rec.whole_glyph = dataclasses.replace(rec.whole_glyph, powers=powers)
     glyphs = (
         test_glyphs(args.data_dir)
         if args.split == "test"
@@ -178,7 +186,7 @@ def main() -> None:
     }
     print(
         f"threads={args.threads}  model={rec.source}  {args.split} glyphs={len(glyphs)}  "
-        f"seed={args.seed}"
+        f"seed={args.seed}  powers={rec.whole_glyph.powers if rec.whole_glyph else None}"
     )
     print(f"single glyphs: clean top-1 {clean1:.1%} top-5 {clean5:.1%} | "
           f"photographed top-1 {photo1:.1%} top-5 {photo5:.1%} | small in a 1920 x 1440 "

@@ -111,3 +111,13 @@ def test_json_has_the_api_shape_and_pngs_decode(index) -> None:
         assert head == "data:image/png;base64"
         img = Image.open(io.BytesIO(base64.b64decode(data)))
         assert img.format == "PNG" and img.size == (48, 48)
+
+
+def test_a_word_without_forms_shows_the_graph_that_wrote_it_with_the_most(index) -> None:
+    """事 was written 史 and, in one font's table, 使: the look-up shows 史's many forms."""
+    assert not index.forms.total("事")
+    writers = index.written.graphs_of("事")
+    assert {"史", "使"} <= set(writers) and index.forms.total("使")
+    assert index.forms.total("史") > index.forms.total("使")
+    (affair,) = index.search("事")
+    assert affair.graph == "史" and affair.forms

@@ -111,12 +111,13 @@ class Index:
         return char in self._entries
 
     def match(self, char: str) -> Match:
-        """The character, with its own forms, else those of the first graph that wrote it."""
+        """The character, with its own forms, else those of the graph that wrote it with the
+        most known forms (事 has none of its own: 史's, not those of 使, which one font files
+        one form of under 使)."""
         entry = self._entries.get(char) or lookup(char)
         written_as = self.written.graphs_of(char)
-        graph = next(
-            (g for g in (char, *written_as) if self.forms.total(g)), char
-        )  # 事 has none of its own: 史's
+        known = [g for g in written_as if self.forms.total(g)]
+        graph = char if self.forms.total(char) or not known else max(known, key=self.forms.total)
         forms = self.forms.get(graph)
         more = self.forms.total(graph) - len(forms)
         also = self.written.of(char)[1:]
