@@ -14,7 +14,7 @@ from PIL import ImageFont
 
 from oracle_bones.data.sources import SOURCES, SourceUnavailable, base
 from oracle_bones.data.sources.chen_nianfu import zihuisong_glyphs, zjnu_glyphs
-from oracle_bones.data.sources.font import GlyphRow, read_table
+from oracle_bones.data.sources.font import GlyphRow, has_glyph, read_table
 from oracle_bones.data.sources.simplify import is_han, simplify
 
 WORKBOOK = DATA / "kushim-jiang" / "data" / "陈年福甲骨文.xlsx"
@@ -42,12 +42,6 @@ def by_code(rows: list[GlyphRow]) -> dict[str, GlyphRow]:
     return {r["codepoint"]: r for r in rows}
 
 
-def drawn(font: ImageFont.FreeTypeFont, code: str) -> bool:
-    """The font draws ink at `code`, and not its .notdef box (ZihuiSong's is not blank)."""
-    mask = font.getmask(chr(int(code[2:], 16)))
-    return mask.getbbox() is not None and bytes(mask) != bytes(font.getmask("\U0010fffd"))
-
-
 def font_of(source: str) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(DATA / source / SOURCES[source].font_file), 64)
 
@@ -73,7 +67,7 @@ def test_the_reproduction_is_glyphs_csv_but_for_the_stated_differences(
         assert r["char"] in KEPT_UNSIMPLIFIED and r["char_simplified"] == r["char"]
         assert mine[r["codepoint"]] == {**r, "char_simplified": simplify(r["char"])}
     if extra:
-        assert not drawn(font_of(source), BLANK)
+        assert not has_glyph(font_of(source), chr(int(BLANK[2:], 16)))
 
 
 @pytest.mark.parametrize(("source", "added"), [(ZJNU, 88), (ZIHUISONG, 100)])
@@ -131,7 +125,7 @@ def test_the_font_draws_every_added_code_point(tables, source: str) -> None:
     old = by_code(tables[source, False])
     added = [r["codepoint"] for r in tables[source, True] if r["codepoint"] not in old]
     font = font_of(source)
-    assert added and all(drawn(font, code) for code in added)
+    assert added and all(has_glyph(font, chr(int(code[2:], 16))) for code in added)
 
 
 # --- which table FontSource.files reads -------------------------------------------------------
