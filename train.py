@@ -61,7 +61,8 @@ def main() -> int:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if HEAD_KEY not in config:  # not yet (a resumed run may have done it)
             pages, epochs = cfg.wholeness_pages, cfg.wholeness_epochs
-            fit_folder(folder, cfg.dataset, pages, epochs, Path(cfg.cache_dir), cfg.seed)
+            cache, data_dir = Path(cfg.cache_dir), Path(cfg.data_dir)
+            fit_folder(folder, cfg.dataset, pages, epochs, cache, cfg.seed, cfg.rubbings, data_dir)
             config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         best = config["metrics"]  # the fine-tuned weights', judged again
     print(json.dumps({k: v for k, v in best.items() if k != "score"}))

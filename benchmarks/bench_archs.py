@@ -1,6 +1,7 @@
 """Which backbones fit the budget, and (with --epochs) how they compare on the validation splits.
 
     python benchmarks/bench_archs.py                      # size and latency of each candidate
+    python benchmarks/bench_archs.py --sizes 64,80,96     # the latency at other input sizes
     python benchmarks/bench_archs.py --epochs 24          # and train each for 24 epochs (a GPU:
     accelerate launch benchmarks/bench_archs.py --epochs 24 --mixed-precision bf16)
 
@@ -32,11 +33,11 @@ CANDIDATES = ("resnet10t", "resnet14t", "resnet18d", "resnet26d")
 CLASSES = 2_700  # about the default build's
 
 
-def cost(arch: str, classes: int = CLASSES) -> dict:
+def cost(arch: str, classes: int = CLASSES, size: int = INPUT_SIZE) -> dict:
     """fp16 megabytes and the network's p50 milliseconds for one glyph on one thread."""
     net = create(arch, classes).eval()
     params = sum(p.numel() for p in net.parameters())
-    x = torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE)
+    x = torch.zeros(1, 1, size, size)
     with torch.inference_mode():
         for _ in range(10):
             net(x)
@@ -47,6 +48,7 @@ def cost(arch: str, classes: int = CLASSES) -> dict:
             times.append(time.perf_counter() - t)
     return {
         "arch": arch,
+        "input_px": size,
         "params_m": params / 1e6,
         "fp16_mb": 2 * params / 1e6,
         "ms_p50": 1000 * statistics.median(times),
@@ -56,15 +58,18 @@ def cost(arch: str, classes: int = CLASSES) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--archs", default=",".join(CANDIDATES))
+    parser.add_argument("--sizes", default=str(INPUT_SIZE), help="input sides to time, in px")
     parser.add_argument("--epochs", type=int, default=0, help="train each (0: costs only)")
     parser.add_argument("--dataset", default=TrainConfig.dataset)
     parser.add_argument("--mixed-precision", default="no")
     parser.add_argument("--out", default="build/archs")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = [cost(a) for a in args.archs.split(",")]
+    sizes = [int(px) for px in args.sizes.split(",")]
+    rows = [cost(a, size=px) for a in args.archs.split(",") for px in sizes]
     for row in rows:
         print(json.dumps(row), flush=True)
+    rows = [row for row in rows if row["input_px"] == INPUT_SIZE]  # what training can use
     if not args.epochs:
         return
     if not torch.cuda.is_available():

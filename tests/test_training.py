@@ -22,6 +22,8 @@ from oracle_bones.model import HEAD_KEY, standardise
 
 pytestmark = pytest.mark.timeout(600)
 
+RUBBINGS = 40 if (DATA / "rubbings" / "images").exists() else 0  # where there are textures
+
 
 def train_args(dataset: Path, work: Path, epochs: int = 3, classes: int = 40) -> list[str]:
     return [
@@ -50,6 +52,10 @@ def train_args(dataset: Path, work: Path, epochs: int = 3, classes: int = 40) ->
         "20",
         "--wholeness-epochs",
         "1",
+        "--data-dir",
+        str(DATA),
+        "--rubbings",
+        str(RUBBINGS),  # some train glyphs rendered as rubbings join every step
     ]
 
 
@@ -67,6 +73,18 @@ def trained(seed_dataset: Path, tmp_path_factory) -> tuple[Path, list[dict]]:
     return work, epochs_of(r.stdout)
 
 
+def test_rubbings_without_textures_stop_before_training(seed_dataset, tmp_path) -> None:
+    """The recipe renders train glyphs as rubbings on real rubbing texture; where there is none
+    it says so, and how to go without, before any work is done or any file written."""
+    args = train_args(seed_dataset, tmp_path)
+    args[args.index("--rubbings") + 1] = "100"
+    args[args.index("--data-dir") + 1] = str(tmp_path / "no-data")
+    r = run_cli(*args)
+    assert r.returncode != 0
+    assert "no rubbings in" in r.stderr and "--rubbings 0" in r.stderr, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and not (tmp_path / "model").exists()
+
+
 def test_loss_falls_and_folder_is_written(trained):
     work, rows = trained
     assert [r["epoch"] for r in rows] == [1, 2, 3]
@@ -78,6 +96,8 @@ def test_loss_falls_and_folder_is_written(trained):
     assert config["num_classes"] == len(config["label_names"]) == 40
     assert config["pretrained_cfg"]["input_size"] == [1, 64, 64]
     assert config[HEAD_KEY]["epochs"] == config["metrics"]["whole_glyph_epochs"] == 1  # fine-tuned
+    assert config["training"]["rubbings"] == RUBBINGS
+    assert config[HEAD_KEY].get("rubbings") == (RUBBINGS or None)  # and the head's fine-tuning
     assert (work / "runs").is_dir() and any((work / "runs").iterdir())  # TensorBoard events
 
 
@@ -249,7 +269,8 @@ def test_two_processes_train_in_step_and_write_a_loadable_folder(seed_dataset, t
     assert [row["epoch"] for row in rows] == [1, 2]
     summary = [line for line in r.stdout.splitlines() if line.startswith('{"epoch"')][2:]
     assert len(summary) == 1 and json.loads(summary[0])["epoch"] in (1, 2), r.stdout
-    assert r.stderr.count(" train glyphs") == 1, r.stderr  # one process built the cache
+    assert r.stderr.count(" train glyphs\n") == 1, r.stderr  # one process built the cache
+    assert r.stderr.count(" as rubbings\n") == (1 if RUBBINGS else 0), r.stderr  # and rendered
     assert len(list((work / "runs").iterdir())) == 1  # one TensorBoard writer
     assert all(math.isfinite(row["loss"]) for row in rows)
     # The schedule counts optimizer steps, whatever the processes: warm-up ends at its peak.

@@ -28,6 +28,7 @@ from ..hub import HubUnavailable, bounded
 from ..model import standardise
 from .augment import Augment
 from .evaluate import evaluate, word_matrix
+from .rubbings import SHARE, rubbed, texture_files
 
 
 @dataclass
@@ -54,6 +55,7 @@ class TrainConfig:
     mixed_precision: str = "no"  # "fp16" / "bf16" on a GPU
     wholeness_pages: int = 4000  # train pages for the reader's whole-glyph head (0: none)
     wholeness_epochs: int = 3  # of fine-tuning with that head, after the best epoch
+    rubbings: int = 24_000  # train glyphs rendered as rubbings (`training.rubbings`); 0: none
     augment: Augment = field(default_factory=Augment)
 
 
@@ -67,6 +69,11 @@ def train(cfg: TrainConfig) -> dict:
     _check_processes(acc)
     acc.print(f"Training on {acc.device}, processes: {acc.num_processes}")
     set_seed(cfg.seed)
+    if cfg.rubbings:  # missing textures: say so now, not after the normalising
+        try:
+            texture_files(Path(cfg.data_dir))
+        except FileNotFoundError as e:
+            raise SystemExit(str(e)) from None
     if cfg.dataset == TrainConfig.dataset and not Path(cfg.dataset).exists():
         acc.print(f"No dataset at {cfg.dataset}: building it from {cfg.data_dir}")
         if acc.is_main_process:
@@ -80,6 +87,8 @@ def train(cfg: TrainConfig) -> dict:
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])
     if cfg.limit_classes:
         train_t, held, names, is_seed = _subset(train_t, held, names, cfg.limit_classes, is_seed)
+    with acc.main_process_first():  # rendered once, then read from the cache
+        rubbings = _rubbings(cfg, data["train"], names)
     choose = [s for s in CHOOSING if s in held and len(held[s].labels)] or ["test"]
     acc.print(f"The best epoch is chosen on {', '.join(f'`{s}`' for s in choose)}")
     order = epoch_index(is_seed, cfg.seed_repeat)
@@ -99,7 +108,7 @@ def train(cfg: TrainConfig) -> dict:
     writer = _writer(cfg, acc)
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
-        loss = _epoch(cfg, acc, net, opt, sched, train_t, order, epoch)
+        loss = _epoch(cfg, acc, net, opt, sched, train_t, order, epoch, rubbings)
         if not acc.is_main_process:  # the main process evaluates, reports and saves
             acc.wait_for_everyone()
             continue
@@ -140,12 +149,32 @@ def train(cfg: TrainConfig) -> dict:
     return best
 
 
-def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> float:
-    """One pass over the shuffled epoch index; each process takes its share of each batch."""
+def _rubbings(
+    cfg: TrainConfig, train_split, names: list[str]
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The train glyphs rendered as rubbings, labelled with the classes trained (`names`)."""
+    if not cfg.rubbings:
+        return None
+    index = {name: i for i, name in enumerate(names)}
+    to_model = torch.tensor([index.get(n, -1) for n in train_split.features["label"].names])
+    ink, labels = rubbed(
+        train_split, to_model, Path(cfg.data_dir), cfg.rubbings, cfg.seed, Path(cfg.cache_dir)
+    )
+    return ink, labels
+
+
+def _epoch(
+    cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int, rubbings=None
+) -> float:
+    """One pass over the shuffled epoch index; each process takes its share of each batch.
+    With `rubbings` (uint8 ink as the model sees it, class ids), batch_size // SHARE of them
+    join each step, bent as the drawings are (they are rendered once, so this varies them)."""
     net.train()
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
     order = index[torch.randperm(len(index), generator=g)]
     step = cfg.batch_size * acc.num_processes
+    share = max(1, cfg.batch_size // SHARE) * acc.num_processes
+    rubbed_order = torch.randperm(len(rubbings[1]), generator=g) if rubbings else None
     total, n = 0.0, 0
     bar = tqdm(
         _batch_starts(len(order), cfg.batch_size, acc.num_processes),
@@ -153,19 +182,25 @@ def _epoch(cfg, acc, net, opt, sched, data, index: torch.Tensor, epoch: int) -> 
         disable=None if acc.is_local_main_process else True,  # no bars in a log file
         leave=False,
     )
-    for i in bar:
+    for k, i in enumerate(bar):
         ix = order[i : i + step][acc.process_index :: acc.num_processes]  # never empty
         ink = data.ink[ix].to(acc.device).float() / 255.0
         dist = data.distance[ix].to(acc.device).float()
-        x = standardise(cfg.augment(ink, dist, g))
+        x = cfg.augment(ink, dist, g)
         y = data.labels[ix].to(acc.device)
+        if rubbed_order is not None:
+            at = torch.arange(k * share, (k + 1) * share) % len(rubbed_order)
+            rx = rubbed_order[at][acc.process_index :: acc.num_processes]
+            x = torch.cat([x, cfg.augment.deform(rubbings[0][rx].to(acc.device).float() / 255, g)])
+            y = torch.cat([y, rubbings[1][rx].to(acc.device)])
+        x = standardise(x)
         with acc.autocast():
             loss = F.cross_entropy(net(x), y, label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         acc.backward(loss)
         opt.step()
         sched.step()
-        total, n = total + loss.item() * len(ix), n + len(ix)
+        total, n = total + loss.item() * len(y), n + len(y)
         bar.set_postfix(loss=f"{total / n:.3f}")
     total, n = acc.reduce(torch.tensor([total, n], device=acc.device), "sum").tolist()
     return total / max(n, 1)  # over every process's images

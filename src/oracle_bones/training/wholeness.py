@@ -37,6 +37,7 @@ from ..reading.inscription import Box, Found, box_iou, find_glyphs
 from .augment import Augment
 from .evaluate import evaluate, word_matrix
 from .loop import TrainConfig, epoch_index
+from .rubbings import SHARE
 from .rubbings import rubbed as rubbed_glyphs
 
 COVER = 0.5  # a candidate holds a glyph when it covers this share of the glyph's box
@@ -48,7 +49,7 @@ EPOCHS = 3  # of fine-tuning, each a pass over the train glyphs as in training
 LR = 3e-4  # peak learning rate of the fine-tuning, decayed to zero (cosine)
 BATCH = 128  # train glyphs per step, and as many candidates
 L2 = 1e-3  # of the head's first fit on the frozen features
-RUBBED = 32  # glyphs rendered as rubbings in each step, beside the BATCH train glyphs
+RUBBED = BATCH // SHARE  # glyphs rendered as rubbings in each step, beside the train glyphs
 
 
 def label(box: Box, truth: Sequence[Box]) -> int:
@@ -166,7 +167,8 @@ def fine_tune(
             truth = glyphs.labels[ix].to(device)
             if rubbed is not None:
                 rx = rubbed[torch.arange(s * RUBBED, (s + 1) * RUBBED) % len(rubbed)]
-                drawn = torch.cat([drawn, rubbings[0][rx].to(device).float() / 255])
+                rubbed_ink = rubbings[0][rx].to(device).float() / 255
+                drawn = torch.cat([drawn, augment.deform(rubbed_ink, g)])
                 truth = torch.cat([truth, rubbings[1][rx].to(device)])
             x = standardise(torch.cat([drawn, crops[jx].to(device).float() / 255]))
             f = pooled_features(model, x)
@@ -216,7 +218,11 @@ def fit_folder(
     train = _known(train, to_model)
     crops, labels = candidates(model, train_images(data["train"], GLYPHS, seed), pages, seed)
     order = epoch_index(is_seed, TrainConfig.seed_repeat)
-    rubbed = rubbed_glyphs(data["train"], to_model, data_dir, rubbings, seed) if rubbings else None
+    rubbed = (
+        rubbed_glyphs(data["train"], to_model, data_dir, rubbings, seed, cache_dir)
+        if rubbings
+        else None
+    )
     head = fine_tune(model, train, order, crops, labels, epochs, seed, rubbed)
     held = {s: _known(to_tensors(data[s], cache_dir), to_model) for s in HELD_OUT if s in data}
     config = loaded.config
