@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=0, help="train each (0: costs only)")
     parser.add_argument("--dataset", default=TrainConfig.dataset)
     parser.add_argument("--mixed-precision", default="no")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for training")
     parser.add_argument("--out", default="build/archs")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -73,7 +74,7 @@ def main() -> None:
     if not args.epochs:
         return
     if not torch.cuda.is_available():
-        torch.set_num_threads(2)  # this project's CPU
+        torch.set_num_threads(args.threads)
     for row in rows:
         out = Path(args.out) / row["arch"]
         cfg = dataclasses.replace(
@@ -84,6 +85,7 @@ def main() -> None:
             mixed_precision=args.mixed_precision,
             out=str(out),
             checkpoint=str(out / "checkpoint.pt"),
+            logdir=str(out / "runs"),
         )
         t0 = time.time()
         best = train(cfg)

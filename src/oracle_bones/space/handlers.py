@@ -43,8 +43,8 @@ READ_TOP_K = 5  # candidates per glyph of an inscription
 INSCRIPTION_HINT = "Upload a picture of several glyphs: columns are read right to left."
 WHAT_WORKS = (
     "Works on line drawings, photos of ink on paper and book pages. Rubbings (light strokes on a "
-    "dark bone) are turned over and read, but poorly: a rubbed glyph is named right about one "
-    "time in ten (top 10: one in five)."
+    "dark bone) are turned over and read, but less well: a rubbed glyph is named right about one "
+    "time in four, and is among the top 10 about half the time."
 )
 
 
