@@ -85,7 +85,7 @@ def main() -> None:
             mixed_precision=args.mixed_precision,
             out=str(out),
             checkpoint=str(out / "checkpoint.pt"),
-            logdir=str(out / "runs"),
+            logdir=str(Path(args.out) / "runs" / row["arch"]),  # saving replaces `out` whole
         )
         t0 = time.time()
         best = train(cfg)
