@@ -5,6 +5,7 @@ or one of the words it also wrote, `data.readings`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -103,13 +104,18 @@ def evaluate(
     return out
 
 
+def class_map(names: Sequence[str], model_labels: Sequence[str]) -> torch.Tensor:
+    """Dataset class id -> the model's class id for the same character, -1 where it has none."""
+    index = {name: i for i, name in enumerate(model_labels)}
+    return torch.tensor([index.get(n, -1) for n in names])
+
+
 def evaluate_model(model_source: str | None, dataset: str, out: Path | None) -> dict:
     """`python -m oracle_bones evaluate`: every held-out split of `dataset`; writes metrics.json."""
     rec = Recognizer.from_pretrained(model_source)
     data = load(dataset)
     names = data["test"].features["label"].names
-    index = {name: i for i, name in enumerate(rec.labels)}
-    label_map = torch.tensor([index.get(n, -1) for n in names])
+    label_map = class_map(names, rec.labels)
     splits = {s: to_tensors(data[s]) for s in HELD_OUT if s in data}
     trained = label_map[torch.tensor(data["train"]["label"])]
     forms = torch.bincount(trained[trained >= 0], minlength=len(rec.labels))

@@ -27,7 +27,7 @@ from ..files import atomic_file
 from ..hub import HubUnavailable, bounded
 from ..model import standardise
 from .augment import Augment
-from .evaluate import evaluate, word_matrix
+from .evaluate import class_map, evaluate, word_matrix
 from .rubbings import SHARE, rubbed, texture_files
 
 
@@ -155,12 +155,10 @@ def _rubbings(
     """The train glyphs rendered as rubbings, labelled with the classes trained (`names`)."""
     if not cfg.rubbings:
         return None
-    index = {name: i for i, name in enumerate(names)}
-    to_model = torch.tensor([index.get(n, -1) for n in train_split.features["label"].names])
-    ink, labels = rubbed(
+    to_model = class_map(train_split.features["label"].names, names)
+    return rubbed(
         train_split, to_model, Path(cfg.data_dir), cfg.rubbings, cfg.seed, Path(cfg.cache_dir)
     )
-    return ink, labels
 
 
 def _epoch(

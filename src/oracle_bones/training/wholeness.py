@@ -35,7 +35,7 @@ from ..glyphs.synthetic import compose, drawing, glyph_ink, inscription
 from ..model import HEAD_KEY, PART, SEVERAL, WHOLE, Head, pooled_features, standardise
 from ..reading.inscription import Box, Found, box_iou, find_glyphs
 from .augment import Augment
-from .evaluate import evaluate, word_matrix
+from .evaluate import class_map, evaluate, word_matrix
 from .loop import TrainConfig, epoch_index
 from .rubbings import SHARE
 from .rubbings import rubbed as rubbed_glyphs
@@ -210,8 +210,7 @@ def fit_folder(
     loaded = model_io.load(folder)
     model = loaded.model.to(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     data = load(dataset)
-    index = {name: i for i, name in enumerate(loaded.labels)}
-    to_model = torch.tensor([index.get(n, -1) for n in data["train"].features["label"].names])
+    to_model = class_map(data["train"].features["label"].names, loaded.labels)
     train = to_tensors(data["train"], cache_dir)
     known = to_model[train.labels] >= 0
     is_seed = torch.tensor([s == SEED for s in data["train"]["source"]])[known]
